@@ -1,0 +1,174 @@
+// One callback's delivery queue: bounded, isolated, with a timeout on every hook call.
+// Each registered callback gets its own queue, so a slow, hanging or throwing callback can only
+// delay itself, never another callback and never the LLM call that produced the event.
+import type { Callback } from './callback.js';
+import type { CallEvent } from './event.js';
+import { toError } from './errors.js';
+
+export type Hook = 'onSuccess' | 'onFailure' | 'flush' | 'shutdown';
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
+
+/** Counters of one callback since the manager was created. */
+export interface CallbackStats {
+  /** Hook calls that completed. */
+  delivered: number;
+  /** Hook calls that threw or rejected. */
+  failed: number;
+  /** Hook calls that did not settle within the timeout (they count once, here, not as failed). */
+  timedOut: number;
+  /** Events never handed to the callback: queue overflow, or arriving after shutdown. */
+  dropped: number;
+  /** Events queued or being handled right now. */
+  pending: number;
+  /** Calls that switched this callback off. */
+  disabled: number;
+}
+
+export interface QueueOptions {
+  readonly timeoutMs: number;
+  readonly maxQueueSize: number;
+  readonly overflow: OverflowPolicy;
+  readonly concurrency: number;
+}
+
+export interface QueueReporter {
+  error(callback: string, hook: Hook, error: Error, event: CallEvent | undefined, timedOut: boolean): void;
+  dropped(callback: string, event: CallEvent, reason: 'queue-full' | 'shutdown'): void;
+}
+
+/** Thrown into reports when a hook outlives its timeout. */
+export class CallbackTimeoutError extends Error {
+  override readonly name = 'CallbackTimeoutError';
+  constructor(callback: string, hook: Hook, timeoutMs: number) {
+    super(`Callback "${callback}" ${hook} did not settle within ${timeoutMs} ms; raise its timeoutMs if it is legitimately slow.`);
+  }
+}
+
+interface Item {
+  event: CallEvent;
+  hook: 'onSuccess' | 'onFailure';
+}
+
+export class CallbackQueue {
+  readonly stats: CallbackStats = { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0 };
+  private readonly items: Item[] = [];
+  private head = 0;
+  private running = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly callback: Callback,
+    private readonly options: QueueOptions,
+    private readonly reporter: QueueReporter,
+  ) {
+    this.timeoutMs = callback.timeoutMs ?? options.timeoutMs;
+  }
+
+  get size(): number {
+    return this.items.length - this.head + this.running;
+  }
+
+  enqueue(event: CallEvent, hook: 'onSuccess' | 'onFailure'): void {
+    if (this.items.length - this.head >= this.options.maxQueueSize) {
+      if (this.options.overflow === 'drop-newest') {
+        this.drop(event, 'queue-full');
+        return;
+      }
+      const oldest = this.items[this.head];
+      this.items[this.head] = undefined as unknown as Item;
+      this.head += 1;
+      this.stats.pending -= 1;
+      if (oldest) this.drop(oldest.event, 'queue-full');
+    }
+    this.items.push({ event, hook });
+    this.stats.pending += 1;
+    this.pump();
+  }
+
+  drop(event: CallEvent, reason: 'queue-full' | 'shutdown'): void {
+    this.stats.dropped += 1;
+    this.reporter.dropped(this.callback.name, event, reason);
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Calls the callback's own flush or shutdown, isolated and bounded like a hook. */
+  async lifecycle(hook: 'flush' | 'shutdown', timeoutMs: number): Promise<boolean> {
+    const fn = this.callback[hook];
+    if (typeof fn !== 'function') return true;
+    return this.invoke(hook, () => fn.call(this.callback), undefined, Math.min(timeoutMs, this.timeoutMs * 10));
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.head < this.items.length) {
+      const item = this.items[this.head] as Item;
+      this.items[this.head] = undefined as unknown as Item;
+      this.head += 1;
+      this.running += 1;
+      void this.deliver(item);
+    }
+    // Compact now and then so a long-lived queue does not keep a growing array of holes.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private async deliver(item: Item): Promise<void> {
+    const hook = this.callback[item.hook];
+    try {
+      if (typeof hook === 'function') {
+        await this.invoke(item.hook, () => hook.call(this.callback, item.event), item.event, this.timeoutMs);
+      }
+    } finally {
+      this.running -= 1;
+      this.stats.pending -= 1;
+      this.pump();
+      if (this.size === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+  }
+
+  /** Runs one hook call; true when it completed in time. Never throws. */
+  private invoke(hook: Hook, run: () => unknown, event: CallEvent | undefined, timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        if (hook === 'onSuccess' || hook === 'onFailure') this.stats.timedOut += 1;
+        this.reporter.error(this.callback.name, hook, new CallbackTimeoutError(this.callback.name, hook, timeoutMs), event, true);
+        resolve(false);
+      }, timeoutMs);
+      // A hung callback must never keep the host process alive.
+      timer.unref();
+      const finish = (error: unknown, failed: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (hook === 'onSuccess' || hook === 'onFailure') {
+          if (failed) this.stats.failed += 1;
+          else this.stats.delivered += 1;
+        }
+        if (failed) this.reporter.error(this.callback.name, hook, toError(error), event, false);
+        resolve(!failed);
+      };
+      try {
+        Promise.resolve(run()).then(
+          () => finish(undefined, false),
+          (error: unknown) => finish(error, true),
+        );
+      } catch (error) {
+        finish(error, true);
+      }
+    });
+  }
+}

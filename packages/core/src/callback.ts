@@ -1,0 +1,78 @@
+// What a callback is: a named sink with success and/or failure hooks, and how one is checked.
+import type { CallEvent } from './event.js';
+import { LlmCallbacksError } from './errors.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A logging callback. Implement `onSuccess`, `onFailure` or both; which ones decides the list
+ * (`success`, `failure`, `success_and_failure`) the callback appears in.
+ */
+export interface Callback {
+  /** Unique among a manager's callbacks, compared case-insensitively; the name used to disable it. */
+  readonly name: string;
+  /** Called once for every successful call this callback is not disabled for. */
+  onSuccess?(event: CallEvent): MaybePromise<void>;
+  /** Called once for every failed call this callback is not disabled for. */
+  onFailure?(event: CallEvent): MaybePromise<void>;
+  /** Resolve when everything handed to this callback so far has been delivered (or given up). */
+  flush?(): MaybePromise<void>;
+  /** Flush and release clients, timers and sockets. */
+  shutdown?(): MaybePromise<void>;
+  /** Locked: no header, option or scope can disable this callback, even when disabling is allowed. */
+  readonly required?: boolean;
+  /** Longest time one hook call may take before it is reported as timed out (default: the manager's). */
+  readonly timeoutMs?: number;
+}
+
+/** Which lists of `manager.list()` a callback belongs to, from the hooks it implements. */
+export type CallbackKind = 'success' | 'failure' | 'success_and_failure';
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Checks a callback's shape and returns it unchanged; throws {@link LlmCallbacksError} when unusable. */
+export function defineCallback<C extends Callback>(callback: C): C {
+  assertCallback(callback);
+  return callback;
+}
+
+export function assertCallback(value: unknown): asserts value is Callback {
+  if (typeof value !== 'object' || value === null) {
+    throw new LlmCallbacksError(
+      'INVALID_CALLBACK',
+      `A callback must be an object like { name, onSuccess, onFailure }, got ${value === null ? 'null' : typeof value}.`,
+    );
+  }
+  const cb = value as Record<string, unknown>;
+  const name = cb['name'];
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new LlmCallbacksError(
+      'INVALID_CALLBACK',
+      `Callback name ${JSON.stringify(name)} is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (names are matched case-insensitively and may not contain commas, since disable headers are comma-separated).`,
+    );
+  }
+  for (const hook of ['onSuccess', 'onFailure', 'flush', 'shutdown'] as const) {
+    if (cb[hook] !== undefined && typeof cb[hook] !== 'function') {
+      throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": ${hook} must be a function, got ${typeof cb[hook]}.`);
+    }
+  }
+  if (typeof cb['onSuccess'] !== 'function' && typeof cb['onFailure'] !== 'function') {
+    throw new LlmCallbacksError(
+      'INVALID_CALLBACK',
+      `Callback "${name}" has neither onSuccess nor onFailure: implement at least one hook, or it would never receive an event.`,
+    );
+  }
+  if (cb['required'] !== undefined && typeof cb['required'] !== 'boolean') {
+    throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": required must be a boolean, got ${typeof cb['required']}.`);
+  }
+  const timeout = cb['timeoutMs'];
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
+    throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": timeoutMs must be a positive number of milliseconds, got ${String(timeout)}.`);
+  }
+}
+
+export function callbackKind(callback: Callback): CallbackKind {
+  const success = typeof callback.onSuccess === 'function';
+  const failure = typeof callback.onFailure === 'function';
+  return success && failure ? 'success_and_failure' : success ? 'success' : 'failure';
+}

@@ -1,0 +1,32 @@
+// Built-in callback: one readable line per call on the console (or any writer), for development.
+import { defineCallback, type Callback } from '../callback.js';
+import type { CallEvent } from '../event.js';
+
+export interface ConsoleCallbackOptions {
+  /** Callback name (default `console`). */
+  name?: string;
+  /** Where lines go (default: console.log). */
+  write?: (line: string) => void;
+}
+
+/** Formats an event as one line: status, API, model, latency, tokens, and what went wrong. */
+export function formatEventLine(event: CallEvent): string {
+  const parts = [
+    event.status === 'success' ? 'ok  ' : 'FAIL',
+    event.callType,
+    event.model,
+    `${Math.round(event.latencyMs)}ms`,
+  ];
+  if (event.stream) parts.push(`stream${event.streamEnd && event.streamEnd !== 'completed' ? `(${event.streamEnd})` : ''}`);
+  if (event.timeToFirstTokenMs !== undefined) parts.push(`ttft=${Math.round(event.timeToFirstTokenMs)}ms`);
+  if (event.usage) parts.push(`tokens=${event.usage.promptTokens}+${event.usage.completionTokens}`);
+  if (event.error) parts.push(`${event.error.name}${event.error.status ? ` ${event.error.status}` : ''}: ${event.error.message}`);
+  if (event.disabledCallbacks.length > 0) parts.push(`disabled=[${event.disabledCallbacks.join(',')}]`);
+  return `[llm] ${parts.join(' ')} id=${event.id}`;
+}
+
+export function consoleCallback(options: ConsoleCallbackOptions = {}): Callback {
+  const write = options.write ?? ((line: string) => console.log(line));
+  const log = (event: CallEvent): void => write(formatEventLine(event));
+  return defineCallback({ name: options.name ?? 'console', onSuccess: log, onFailure: log });
+}

@@ -1,0 +1,58 @@
+// Built-in callback: every event as one JSON line appended to a file; flush() waits for the disk.
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { defineCallback, type Callback } from '../callback.js';
+import type { CallEvent } from '../event.js';
+import { LlmCallbacksError } from '../errors.js';
+
+export interface JsonlCallbackOptions {
+  /** File to append to; its folder is created when missing. */
+  path: string;
+  /** Callback name (default `jsonl`). */
+  name?: string;
+}
+
+export function jsonlCallback(options: JsonlCallbackOptions): Callback {
+  if (!options || typeof options.path !== 'string' || options.path.length === 0) {
+    throw new LlmCallbacksError('INVALID_OPTIONS', 'jsonlCallback({ path }): path must be the file to append events to.');
+  }
+  let stream: WriteStream | undefined;
+  let failure: Error | undefined;
+  const open = (): WriteStream => {
+    if (!stream) {
+      mkdirSync(dirname(options.path), { recursive: true });
+      stream = createWriteStream(options.path, { flags: 'a' });
+      stream.on('error', (error) => {
+        failure = error;
+      });
+    }
+    return stream;
+  };
+  const write = (event: CallEvent): void => {
+    if (failure) throw failure;
+    open().write(`${JSON.stringify(event)}\n`);
+  };
+  const drain = async (): Promise<void> => {
+    if (failure) throw failure;
+    const s = stream;
+    if (!s || s.writableLength === 0) return;
+    // An empty write's callback runs once everything written before it reached the file.
+    await new Promise<void>((resolve, reject) => s.write('', (error) => (error ? reject(error) : resolve())));
+  };
+  return defineCallback({
+    name: options.name ?? 'jsonl',
+    onSuccess: write,
+    onFailure: write,
+    flush: drain,
+    async shutdown() {
+      await drain();
+      const s = stream;
+      stream = undefined;
+      if (s) {
+        s.end();
+        await once(s, 'close');
+      }
+    },
+  });
+}

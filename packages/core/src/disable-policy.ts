@@ -1,0 +1,172 @@
+// The disable policy: which callbacks a call switches off, from every source, decided once at call
+// start. This is the only place that reads disable requests; everything else uses its decision.
+//
+// Rules (shared/DESIGN.md): sources are the call option, the configured header(s) on the call and the
+// request scope; their union applies. Values are split on commas, trimmed, compared
+// case-insensitively; empties and duplicates are ignored. Unknown names, over-long values and values
+// of the wrong type are reported, never thrown. A lock (manager-wide or `required` on one callback)
+// refuses every source. Any internal error fails closed: nothing is disabled.
+import type { DisableSource, IgnoredDisable } from './event.js';
+import type { ScopeChain } from './request-scope.js';
+
+/** Default name of the header that disables callbacks (LiteLLM's). */
+export const DEFAULT_DISABLE_HEADER = 'x-litellm-disable-callbacks';
+/** Longest accepted value of one disable source; a longer one is ignored and reported. */
+export const MAX_DISABLE_VALUE_LENGTH = 8192;
+
+export interface PolicyTarget {
+  /** Canonical name as registered. */
+  readonly name: string;
+  readonly required: boolean;
+}
+
+export interface PolicyConfig {
+  /** false: every source is ignored and every callback runs (the compliance lock). */
+  readonly allowDynamicCallbackDisabling: boolean;
+  /** Header names to read, lower-cased. */
+  readonly headerNames: readonly string[];
+  readonly maxValueLength: number;
+}
+
+/** Everything a call could use to disable callbacks. */
+export interface DisableRequest {
+  /** The `disableCallbacks` call option. */
+  readonly option?: unknown;
+  /** The call's own headers (any shape openai accepts). */
+  readonly headers?: unknown;
+  /** The request scopes in force when the call started. */
+  readonly scopes?: ScopeChain;
+}
+
+export interface DisableDecision {
+  /** Canonical names of the callbacks switched off, in registration order. */
+  readonly disabled: readonly string[];
+  /** What was asked for and not applied, with the reason. */
+  readonly ignored: readonly IgnoredDisable[];
+  /** For each disabled name, the sources that asked for it. */
+  readonly sources: Readonly<Record<string, readonly DisableSource[]>>;
+  /** Set when the policy itself failed; nothing was disabled (fail closed). */
+  readonly internalError?: Error;
+}
+
+export const NOTHING_DISABLED: DisableDecision = Object.freeze({
+  disabled: Object.freeze([]) as readonly string[],
+  ignored: Object.freeze([]) as readonly IgnoredDisable[],
+  sources: Object.freeze({}),
+});
+
+interface Requested {
+  name: string;
+  source: DisableSource;
+}
+
+/** Decides which of `targets` the request disables. Never throws. */
+export function decideDisabled(
+  targets: ReadonlyMap<string, PolicyTarget>,
+  config: PolicyConfig,
+  request: DisableRequest,
+): DisableDecision {
+  try {
+    const requested: Requested[] = [];
+    const ignored: IgnoredDisable[] = [];
+    collectValue(request.option, 'option', config, requested, ignored);
+    collectHeaders(request.headers, 'header', config, requested, ignored);
+    for (const scope of request.scopes ?? []) {
+      collectValue(scope.disableCallbacks, 'scope', config, requested, ignored);
+      collectHeaders(scope.headers, 'scope', config, requested, ignored);
+    }
+    if (requested.length === 0 && ignored.length === 0) return NOTHING_DISABLED;
+
+    const sources: Record<string, DisableSource[]> = {};
+    const seenIgnored = new Set<string>();
+    const ignore = (entry: IgnoredDisable): void => {
+      const key = `${entry.name.toLowerCase()}\u0000${entry.source}\u0000${entry.reason}`;
+      if (!seenIgnored.has(key)) {
+        seenIgnored.add(key);
+        ignored.push(entry);
+      }
+    };
+    for (const { name, source } of requested) {
+      const target = targets.get(name.toLowerCase());
+      if (!target) ignore({ name, source, reason: 'unknown-callback' });
+      else if (!config.allowDynamicCallbackDisabling) ignore({ name: target.name, source, reason: 'locked' });
+      else if (target.required) ignore({ name: target.name, source, reason: 'required' });
+      else {
+        const list = (sources[target.name] ??= []);
+        if (!list.includes(source)) list.push(source);
+      }
+    }
+    const disabled: string[] = [];
+    for (const target of targets.values()) if (sources[target.name]) disabled.push(target.name);
+    return { disabled, ignored, sources };
+  } catch (error) {
+    return { ...NOTHING_DISABLED, internalError: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
+/** Splits one disable value (string, comma list, or array of those) into names. */
+function collectValue(
+  value: unknown,
+  source: DisableSource,
+  config: PolicyConfig,
+  out: Requested[],
+  ignored: IgnoredDisable[],
+): void {
+  if (value === undefined || value === null) return;
+  if (typeof value === 'string') {
+    if (value.length > config.maxValueLength) {
+      ignored.push({ name: `${value.slice(0, 32)}... (${value.length} characters)`, source, reason: 'value-too-long' });
+      return;
+    }
+    for (const part of value.split(',')) {
+      const name = part.trim();
+      if (name && !out.some((r) => r.source === source && r.name.toLowerCase() === name.toLowerCase())) {
+        out.push({ name, source });
+      }
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    let total = 0;
+    for (const item of value) total += typeof item === 'string' ? item.length + 1 : 0;
+    if (total > config.maxValueLength) {
+      ignored.push({ name: `(${value.length} values, ${total} characters)`, source, reason: 'value-too-long' });
+      return;
+    }
+    for (const item of value) collectValue(item, source, config, out, ignored);
+    return;
+  }
+  ignored.push({ name: describe(value), source, reason: 'invalid-value' });
+}
+
+/** Reads the configured disable header(s) from any header shape openai or node:http uses. */
+function collectHeaders(
+  headers: unknown,
+  source: DisableSource,
+  config: PolicyConfig,
+  out: Requested[],
+  ignored: IgnoredDisable[],
+): void {
+  if (headers === undefined || headers === null || typeof headers !== 'object') return;
+  forEachHeader(headers, (name, value) => {
+    if (config.headerNames.includes(name.toLowerCase())) collectValue(value, source, config, out, ignored);
+  });
+}
+
+/** Calls `visit` for every header in a Headers object, a tuple list or a plain record. */
+export function forEachHeader(headers: object, visit: (name: string, value: unknown) => void): void {
+  if (typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function') {
+    (headers as Headers).forEach((value, name) => visit(name, value));
+  } else if (Array.isArray(headers)) {
+    for (const entry of headers) {
+      if (Array.isArray(entry) && typeof entry[0] === 'string') visit(entry[0], entry[1]);
+    }
+  } else {
+    for (const [name, value] of Object.entries(headers)) visit(name, value);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'object') return `(${Array.isArray(value) ? 'array' : 'object'} value)`;
+  return `(${typeof value} value ${String(value).slice(0, 32)})`;
+}

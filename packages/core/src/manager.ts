@@ -1,0 +1,375 @@
+// The callback manager: the registry of callbacks, the disable decision for each call, and the
+// dispatcher that hands every event to each callback's queue off the call's path.
+import { EventEmitter } from 'eventemitter3';
+import { assertCallback, callbackKind, type Callback } from './callback.js';
+import { CallbackQueue, type CallbackStats, type Hook, type OverflowPolicy } from './callback-queue.js';
+import {
+  DEFAULT_DISABLE_HEADER,
+  MAX_DISABLE_VALUE_LENGTH,
+  decideDisabled,
+  type DisableDecision,
+  type DisableRequest,
+  type PolicyConfig,
+  type PolicyTarget,
+} from './disable-policy.js';
+import { CallEventSchema, type CallEvent, type DisableSource, type IgnoredDisable } from './event.js';
+import { LlmCallbacksError, toError } from './errors.js';
+
+export interface CallbackManagerOptions {
+  /** Callbacks to register, in order. */
+  callbacks?: readonly Callback[];
+  /** true (default): calls may switch callbacks off. false: every callback runs on every call. */
+  allowDynamicCallbackDisabling?: boolean;
+  /** Header name(s) read for disable requests, case-insensitive. Default `x-litellm-disable-callbacks`. */
+  disableHeaders?: string | readonly string[];
+  /** Longest time one hook call may take (default 10 000 ms); a callback's own `timeoutMs` wins. */
+  timeoutMs?: number;
+  /** Events each callback may have waiting before overflow (default 10 000). */
+  maxQueueSize?: number;
+  /** Which event an overflowing queue drops (default `drop-oldest`). Every drop is counted and reported. */
+  overflow?: OverflowPolicy;
+  /** Hook calls one callback may have running at once (default 16). */
+  concurrency?: number;
+  /** Longest disable header or option value accepted, in characters (default 8192). */
+  maxDisableValueLength?: number;
+}
+
+/** The shape of LiteLLM's `GET /callbacks/list`. */
+export interface CallbackList {
+  success: string[];
+  failure: string[];
+  success_and_failure: string[];
+}
+
+export interface CallbackErrorInfo {
+  /** The callback's name. */
+  callback: string;
+  hook: Hook;
+  error: Error;
+  /** The event being delivered, for onSuccess / onFailure. */
+  eventId?: string;
+  /** true when the hook outlived its timeout (the error is a CallbackTimeoutError). */
+  timedOut: boolean;
+}
+
+export interface CallbacksDisabledInfo {
+  callId: string;
+  disabled: readonly string[];
+  sources: Readonly<Record<string, readonly DisableSource[]>>;
+}
+
+export interface DisableIgnoredInfo {
+  callId: string;
+  ignored: readonly IgnoredDisable[];
+}
+
+export interface EventDroppedInfo {
+  callback: string;
+  eventId: string;
+  reason: 'queue-full' | 'shutdown';
+}
+
+export interface InternalErrorInfo {
+  /** What was being done. */
+  where: string;
+  error: Error;
+  eventId?: string;
+}
+
+/** Events the manager emits (eventemitter3; listeners that throw are isolated). */
+export interface CallbackManagerEvents {
+  /** A callback threw, rejected or timed out. */
+  callbackError: (info: CallbackErrorInfo) => void;
+  /** A call switched callbacks off. */
+  callbacksDisabled: (info: CallbacksDisabledInfo) => void;
+  /** A call asked to disable names that match no callback, or gave an unusable value. */
+  disableIgnored: (info: DisableIgnoredInfo) => void;
+  /** A call asked to disable a callback that is locked (manager-wide or `required`). */
+  disableRefused: (info: DisableIgnoredInfo) => void;
+  /** An event could not be queued for a callback. */
+  eventDropped: (info: EventDroppedInfo) => void;
+  /** Something inside llm-callbacks failed; the call itself was not affected. */
+  internalError: (info: InternalErrorInfo) => void;
+}
+
+export interface DeliveryReport {
+  /** true when every queue drained and every callback's flush finished within the time allowed. */
+  complete: boolean;
+  /** Events still queued or being handled, all callbacks together. */
+  pending: number;
+  /** Counters per callback (by canonical name). */
+  callbacks: Record<string, CallbackStats>;
+}
+
+export interface FlushOptions {
+  /** Longest time to wait (default 30 000 ms for flush, 10 000 ms for shutdown). */
+  timeoutMs?: number;
+}
+
+const DEFAULTS = { timeoutMs: 10_000, maxQueueSize: 10_000, overflow: 'drop-oldest', concurrency: 16 } as const;
+
+/** Owns the callbacks of one service: register them, decide disables, deliver events. */
+export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
+  readonly allowDynamicCallbackDisabling: boolean;
+  readonly disableHeaders: readonly string[];
+  private readonly policy: PolicyConfig;
+  private readonly queueOptions: { timeoutMs: number; maxQueueSize: number; overflow: OverflowPolicy; concurrency: number };
+  /** Registered callbacks by lower-cased name, in registration order. */
+  private readonly registry = new Map<string, { callback: Callback; queue: CallbackQueue }>();
+  /** The policy's view of the registry, kept beside it so a decision allocates nothing up front. */
+  private readonly targets = new Map<string, PolicyTarget>();
+  /** Queues of callbacks unregistered while they still had work: drained, then forgotten. */
+  private readonly retired = new Set<CallbackQueue>();
+  /** Events being assembled (a response body being read, say): flush waits for them. */
+  private readonly building = new Set<Promise<unknown>>();
+  private readonly reportedOnce = new Set<string>();
+  private closed = false;
+
+  constructor(options: CallbackManagerOptions = {}) {
+    super();
+    const allow = options.allowDynamicCallbackDisabling ?? true;
+    if (typeof allow !== 'boolean') {
+      throw new LlmCallbacksError(
+        'INVALID_OPTIONS',
+        `allowDynamicCallbackDisabling must be true or false, got ${JSON.stringify(allow)}; a lock must never be guessed.`,
+      );
+    }
+    const headers = options.disableHeaders ?? [DEFAULT_DISABLE_HEADER];
+    const headerList = typeof headers === 'string' ? [headers] : [...headers];
+    for (const h of headerList) {
+      if (typeof h !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) {
+        throw new LlmCallbacksError('INVALID_OPTIONS', `disableHeaders: ${JSON.stringify(h)} is not a valid HTTP header name.`);
+      }
+    }
+    this.allowDynamicCallbackDisabling = allow;
+    this.disableHeaders = Object.freeze(headerList.map((h) => h.toLowerCase()));
+    this.policy = {
+      allowDynamicCallbackDisabling: allow,
+      headerNames: this.disableHeaders,
+      maxValueLength: positive(options.maxDisableValueLength, MAX_DISABLE_VALUE_LENGTH, 'maxDisableValueLength'),
+    };
+    const overflow = options.overflow ?? DEFAULTS.overflow;
+    if (overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
+      throw new LlmCallbacksError('INVALID_OPTIONS', `overflow must be 'drop-oldest' or 'drop-newest', got ${JSON.stringify(overflow)}.`);
+    }
+    this.queueOptions = {
+      timeoutMs: positive(options.timeoutMs, DEFAULTS.timeoutMs, 'timeoutMs'),
+      maxQueueSize: positive(options.maxQueueSize, DEFAULTS.maxQueueSize, 'maxQueueSize'),
+      concurrency: positive(options.concurrency, DEFAULTS.concurrency, 'concurrency'),
+      overflow,
+    };
+    for (const callback of options.callbacks ?? []) this.register(callback);
+  }
+
+  /** Adds a callback. Throws when the name is taken (case-insensitively) or the callback has no hook. */
+  register(callback: Callback): this {
+    assertCallback(callback);
+    const key = callback.name.toLowerCase();
+    const existing = this.registry.get(key);
+    if (existing) {
+      throw new LlmCallbacksError(
+        'DUPLICATE_CALLBACK',
+        `A callback named "${existing.callback.name}" is already registered (names are case-insensitive): give "${callback.name}" another name, or unregister the first.`,
+      );
+    }
+    const queue = new CallbackQueue(callback, this.queueOptions, {
+      error: (name, hook, error, event, timedOut) =>
+        this.emitSafe('callbackError', { callback: name, hook, error, eventId: event?.id, timedOut }),
+      dropped: (name, event, reason) => this.emitSafe('eventDropped', { callback: name, eventId: event.id, reason }),
+    });
+    this.registry.set(key, { callback, queue });
+    this.targets.set(key, { name: callback.name, required: callback.required === true });
+    return this;
+  }
+
+  /** Removes a callback by name (case-insensitive); what it had queued is still delivered. */
+  unregister(name: string): boolean {
+    const key = String(name).toLowerCase();
+    const entry = this.registry.get(key);
+    if (!entry) return false;
+    this.registry.delete(key);
+    this.targets.delete(key);
+    if (entry.queue.size > 0) {
+      this.retired.add(entry.queue);
+      void entry.queue.idle().then(() => this.retired.delete(entry.queue));
+    }
+    return true;
+  }
+
+  /** The registered callbacks, in registration order. */
+  callbacks(): Callback[] {
+    return [...this.registry.values()].map((e) => e.callback);
+  }
+
+  /** Registered names by the hooks they implement: the JSON of LiteLLM's `GET /callbacks/list`. */
+  list(): CallbackList {
+    const result: CallbackList = { success: [], failure: [], success_and_failure: [] };
+    for (const { callback } of this.registry.values()) result[callbackKind(callback)].push(callback.name);
+    return result;
+  }
+
+  /**
+   * Decides which callbacks a call disables and reports what was disabled, ignored or refused.
+   * Wrappers call this once, when the call starts.
+   */
+  decide(request: DisableRequest, callId: string): DisableDecision {
+    const decision = decideDisabled(this.targets, this.policy, request);
+    if (decision.internalError) this.emitSafe('internalError', { where: 'disable policy (failed closed: nothing disabled)', error: decision.internalError });
+    if (decision.disabled.length > 0) {
+      this.emitSafe('callbacksDisabled', { callId, disabled: decision.disabled, sources: decision.sources });
+    }
+    if (decision.ignored.length > 0) {
+      const refused = decision.ignored.filter((i) => i.reason === 'locked' || i.reason === 'required');
+      const ignored = decision.ignored.filter((i) => i.reason !== 'locked' && i.reason !== 'required');
+      if (ignored.length > 0) this.emitSafe('disableIgnored', { callId, ignored });
+      if (refused.length > 0) this.emitSafe('disableRefused', { callId, ignored: refused });
+    }
+    return decision;
+  }
+
+  /**
+   * Delivers one event to every callback that has the matching hook and is not in
+   * `event.disabledCallbacks`. Returns at once; delivery happens on a later turn of the event loop.
+   */
+  report(event: CallEvent): void {
+    setImmediate(() => this.dispatch(event));
+  }
+
+  /** Keeps `flush()` waiting until `work` (an event being assembled) settles. */
+  track(work: Promise<unknown>): void {
+    this.building.add(work);
+    const done = (): void => {
+      this.building.delete(work);
+    };
+    work.then(done, done);
+  }
+
+  /** Reports a failure inside llm-callbacks itself (an event that could not be built, say). */
+  reportInternalError(where: string, error: unknown, eventId?: string): void {
+    this.emitSafe('internalError', { where, error: toError(error), ...(eventId ? { eventId } : {}) });
+  }
+
+  /** Counters per callback, and what is pending. */
+  stats(): DeliveryReport {
+    const callbacks: Record<string, CallbackStats> = {};
+    let pending = this.building.size;
+    for (const { callback, queue } of this.registry.values()) {
+      callbacks[callback.name] = { ...queue.stats };
+      pending += queue.size;
+    }
+    for (const queue of this.retired) pending += queue.size;
+    return { complete: pending === 0, pending, callbacks };
+  }
+
+  /**
+   * Resolves when every event reported so far has been handed to its callbacks and every callback's
+   * own `flush()` has resolved, or when `timeoutMs` passes. Never rejects.
+   */
+  async flush(options: FlushOptions = {}): Promise<DeliveryReport> {
+    return this.drain('flush', options.timeoutMs ?? 30_000);
+  }
+
+  /** Flushes, then shuts every callback down; bounded by `timeoutMs`. Later events are dropped and reported. */
+  async shutdown(options: FlushOptions = {}): Promise<DeliveryReport> {
+    const report = await this.drain('shutdown', options.timeoutMs ?? 10_000);
+    this.closed = true;
+    return report;
+  }
+
+  private async drain(hook: 'flush' | 'shutdown', timeoutMs: number): Promise<DeliveryReport> {
+    const deadline = Date.now() + timeoutMs;
+    const work = (async (): Promise<boolean> => {
+      // Events still being assembled, then one turn for report()'s setImmediate, then the queues.
+      while (this.building.size > 0) await Promise.allSettled([...this.building]);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const queues = [...[...this.registry.values()].map((e) => e.queue), ...this.retired];
+      await Promise.all(queues.map((q) => q.idle()));
+      const results = await Promise.all(
+        [...this.registry.values()].map((e) => e.queue.lifecycle(hook, Math.max(1, deadline - Date.now()))),
+      );
+      return results.every(Boolean);
+    })();
+    const inTime = await withDeadline(work, deadline);
+    const report = this.stats();
+    return { ...report, complete: inTime === true && report.pending === 0 };
+  }
+
+  private dispatch(event: CallEvent): void {
+    try {
+      const checked = CallEventSchema.safeParse(event);
+      if (!checked.success) {
+        // Deliver anyway (losing it would be worse) but say loudly that the event is malformed.
+        this.emitSafe('internalError', {
+          where: 'event schema check',
+          eventId: event.id,
+          error: new Error(`event ${event.id} does not match CallEventSchema: ${checked.error.message}`),
+        });
+      }
+      const hook = event.status === 'success' ? 'onSuccess' : 'onFailure';
+      const disabled = new Set(event.disabledCallbacks.map((n) => n.toLowerCase()));
+      for (const [key, { callback, queue }] of this.registry) {
+        if (typeof callback[hook] !== 'function') continue;
+        if (disabled.has(key)) {
+          queue.stats.disabled += 1;
+          continue;
+        }
+        if (this.closed) queue.drop(event, 'shutdown');
+        else queue.enqueue(event, hook);
+      }
+    } catch (error) {
+      this.emitSafe('internalError', { where: 'dispatch', eventId: event.id, error: toError(error) });
+    }
+  }
+
+  /** Emits without letting a throwing listener escape; with no listener, warns once per kind. */
+  private emitSafe<K extends keyof CallbackManagerEvents>(name: K, info: Parameters<CallbackManagerEvents[K]>[0]): void {
+    if (this.listenerCount(name) === 0) {
+      if (name === 'callbackError' || name === 'internalError' || name === 'eventDropped') this.warnOnce(name, info);
+      return;
+    }
+    try {
+      (this.emit as (n: K, i: typeof info) => boolean)(name, info);
+    } catch (error) {
+      this.warnOnce('listener', { where: `a "${name}" listener threw`, error: toError(error) });
+    }
+  }
+
+  private warnOnce(kind: string, info: unknown): void {
+    const detail = info as { callback?: string; hook?: string; where?: string; error?: Error; reason?: string };
+    const key = `${kind}:${detail.callback ?? detail.where ?? ''}:${detail.hook ?? detail.reason ?? ''}`;
+    if (this.reportedOnce.has(key)) return;
+    this.reportedOnce.add(key);
+    const who = detail.callback ? `callback "${detail.callback}"${detail.hook ? ` ${detail.hook}` : ''}` : (detail.where ?? kind);
+    const what = detail.error?.message ?? detail.reason ?? '';
+    console.warn(
+      `[llm-callbacks] ${kind} from ${who}: ${what} (shown once; listen to manager.on('${kind === 'listener' ? 'internalError' : kind}') to handle these, and see manager.stats())`,
+    );
+  }
+}
+
+/** Creates a {@link CallbackManager}. */
+export function createCallbackManager(options: CallbackManagerOptions = {}): CallbackManager {
+  return new CallbackManager(options);
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new LlmCallbacksError('INVALID_OPTIONS', `${name} must be a positive finite number, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+/** Resolves with the work's result, or with `timeout` when the deadline passes first. */
+async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'timeout'>((resolve) => {
+    // Not unref'd: the caller is awaiting this bound, and the timer is cleared as soon as work ends.
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,223 @@
+// Follows one wrapped call from start to end and reports exactly one CallEvent for it.
+//
+// The caller keeps openai's own APIPromise and Stream objects; we only watch them:
+// - failures: the promise's response promise rejects with the very error the caller gets;
+// - plain responses: the Response is cloned the moment it arrives, before anyone reads it, so the
+//   caller may still use `.asResponse()` and read the body themselves;
+// - streams: the Stream's iterator is wrapped in place, so every way of reading it (for await,
+//   `.tee()`, `.toReadableStream()`) passes chunks by us, and break / abort / error are seen.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { DisableDecision, DisableRequest } from '../disable-policy.js';
+import type { CallEvent, CallType, StreamEnd } from '../event.js';
+import type { CallbackManager } from '../manager.js';
+import type { SecretScrubber } from '../secrets.js';
+import { createAssembler } from './stream-assembler.js';
+import { describeError, extractUsage, isAbortError, responseModel, summarizeResponse } from './response-facts.js';
+
+export interface CallStart {
+  callType: CallType;
+  provider: string;
+  /** The request body as sent (already a detached, scrubbed copy). */
+  request: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  scrubber: SecretScrubber;
+  /** Every source of disable requests for this call; decided once, in the constructor. */
+  disable: DisableRequest;
+}
+
+interface ResponseProps {
+  response: Response;
+}
+
+export class CallTracker {
+  readonly id = randomUUID();
+  private readonly startTime = Date.now();
+  private readonly t0 = performance.now();
+  private done = false;
+  private providerRequestId: string | undefined;
+  private readonly decision: DisableDecision;
+
+  constructor(
+    private readonly manager: CallbackManager,
+    private readonly start: CallStart,
+  ) {
+    this.decision = manager.decide(start.disable, this.id);
+  }
+
+  get stream(): boolean {
+    return this.start.request['stream'] === true;
+  }
+
+  /** Starts watching openai's APIPromise. Never changes what the caller sees. */
+  watch(apiPromise: PromiseLike<unknown>): void {
+    const responsePromise = (apiPromise as { responsePromise?: unknown }).responsePromise;
+    const raw: Promise<ResponseProps> | undefined =
+      responsePromise instanceof Promise ? (responsePromise as Promise<ResponseProps>) : undefined;
+    if (raw) {
+      raw.then(
+        (props) => this.onResponse(props.response),
+        (error: unknown) => this.fail(error),
+      );
+    }
+    if (this.stream) {
+      // Parsing a streamed response only creates the Stream object; it reads nothing yet.
+      apiPromise.then(
+        (stream) => this.watchStream(stream),
+        (error: unknown) => this.fail(error),
+      );
+    } else if (!raw) {
+      // An openai version without the response promise we rely on: the caller's own parse is the
+      // only safe reader of the body, so observe the parsed value through the promise.
+      apiPromise.then(
+        (data) => this.succeed(data),
+        (error: unknown) => this.fail(error),
+      );
+    }
+  }
+
+  /** The call threw before openai returned a promise. */
+  failNow(error: unknown): void {
+    this.fail(error);
+  }
+
+  private onResponse(response: Response | undefined): void {
+    if (!response) return;
+    this.providerRequestId = response.headers.get('x-request-id') ?? undefined;
+    if (this.stream || this.done) return;
+    let copy: Response;
+    try {
+      copy = response.clone();
+    } catch (error) {
+      this.internal('reading the response body', error);
+      this.succeed(undefined);
+      return;
+    }
+    const reading = copy
+      .text()
+      .then((text) => this.succeed(text ? JSON.parse(text) : undefined))
+      .catch((error: unknown) => {
+        this.internal('parsing the response body', error);
+        this.succeed(undefined);
+      });
+    this.manager.track(reading);
+  }
+
+  private watchStream(stream: unknown): void {
+    if (this.done || typeof stream !== 'object' || stream === null) return;
+    const target = stream as { iterator?: unknown; controller?: AbortController; [Symbol.asyncIterator]?: unknown };
+    const assembler = createAssembler(this.start.callType);
+    let firstTokenAt: number | undefined;
+    let firstChunkAt: number | undefined;
+    const tracker = this;
+    const observe = (iterator: AsyncIterator<unknown>): AsyncIterator<unknown> => ({
+      async next(...args: [] | [unknown]) {
+        let result: IteratorResult<unknown>;
+        try {
+          result = await iterator.next(...args);
+        } catch (error) {
+          tracker.endStream(isAbortError(error) ? 'aborted' : 'errored', assembler.result(), firstTokenAt ?? firstChunkAt, error);
+          throw error;
+        }
+        if (result.done) {
+          // openai ends an aborted stream quietly; the controller tells an abort from a real end.
+          const aborted = target.controller?.signal.aborted === true;
+          tracker.endStream(aborted ? 'aborted' : 'completed', assembler.result(), firstTokenAt ?? firstChunkAt);
+        } else {
+          const now = performance.now();
+          firstChunkAt ??= now;
+          try {
+            if (assembler.add(result.value)) firstTokenAt ??= now;
+          } catch (error) {
+            tracker.internal('assembling a stream chunk', error);
+          }
+        }
+        return result;
+      },
+      async return(value?: unknown) {
+        tracker.endStream('stopped', assembler.result(), firstTokenAt ?? firstChunkAt);
+        return iterator.return ? iterator.return(value) : { done: true, value };
+      },
+      async throw(error?: unknown) {
+        tracker.endStream('errored', assembler.result(), firstTokenAt ?? firstChunkAt, error);
+        if (iterator.throw) return iterator.throw(error);
+        throw error;
+      },
+    });
+    if (typeof target.iterator === 'function') {
+      // openai's Stream reads through this.iterator() everywhere (iteration, tee, toReadableStream).
+      const original = target.iterator as () => AsyncIterator<unknown>;
+      target.iterator = function (this: unknown) {
+        return observe(original.call(this));
+      };
+    } else if (typeof target[Symbol.asyncIterator] === 'function') {
+      const original = target[Symbol.asyncIterator] as () => AsyncIterator<unknown>;
+      target[Symbol.asyncIterator] = function (this: unknown) {
+        return observe(original.call(this));
+      };
+    } else {
+      this.succeed(stream);
+    }
+  }
+
+  private endStream(end: StreamEnd, partial: unknown, firstAt: number | undefined, error?: unknown): void {
+    const ttft = firstAt === undefined ? undefined : Math.max(0, firstAt - this.t0);
+    if (end === 'completed' || end === 'stopped') this.finish('success', { response: partial, streamEnd: end, ttft });
+    else {
+      const cause =
+        error ?? Object.assign(new Error('The stream was aborted before it ended.'), { name: 'AbortError' });
+      this.finish('failure', { response: partial, streamEnd: end, ttft, error: cause });
+    }
+  }
+
+  private succeed(response: unknown): void {
+    this.finish('success', { response });
+  }
+
+  private fail(error: unknown): void {
+    this.finish('failure', { error });
+  }
+
+  private finish(
+    status: 'success' | 'failure',
+    outcome: { response?: unknown; error?: unknown; streamEnd?: StreamEnd; ttft?: number },
+  ): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      const { scrubber, callType } = this.start;
+      const response = outcome.response === undefined ? undefined : scrubber.copy(summarizeResponse(callType, outcome.response));
+      const usage = extractUsage(response);
+      const error = outcome.error === undefined ? undefined : describeError(outcome.error);
+      if (error) error.message = scrubber.scrubString(error.message);
+      const event: CallEvent = {
+        id: this.id,
+        status,
+        callType,
+        model: responseModel(response) ?? (typeof this.start.request['model'] === 'string' ? this.start.request['model'] : 'unknown'),
+        provider: this.start.provider,
+        stream: this.stream,
+        startTime: this.startTime,
+        endTime: Date.now(),
+        latencyMs: Math.max(0, performance.now() - this.t0),
+        request: this.start.request,
+        metadata: this.start.metadata,
+        disabledCallbacks: [...this.decision.disabled],
+        ignoredDisables: [...this.decision.ignored],
+      };
+      if (response !== undefined) event.response = response;
+      if (usage) event.usage = usage;
+      if (error) event.error = error;
+      if (outcome.streamEnd) event.streamEnd = outcome.streamEnd;
+      if (outcome.ttft !== undefined) event.timeToFirstTokenMs = outcome.ttft;
+      if (this.providerRequestId) event.providerRequestId = this.providerRequestId;
+      this.manager.report(event);
+    } catch (error) {
+      this.internal('building the event', error);
+    }
+  }
+
+  private internal(where: string, error: unknown): void {
+    this.manager.reportInternalError(where, error, this.id);
+  }
+}

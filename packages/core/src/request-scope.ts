@@ -1,0 +1,38 @@
+// The request scope: disable sources and metadata that apply to every wrapped call made inside a
+// function, carried across awaits, timers and streams by AsyncLocalStorage.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Header values as a service receives them (node:http's IncomingHttpHeaders fits) or a Headers object. */
+export type ScopeHeaders =
+  | Headers
+  | Readonly<Record<string, string | readonly string[] | number | null | undefined>>
+  | ReadonlyArray<readonly [string, string]>;
+
+export interface CallbackScope {
+  /** Callback names to switch off for every call in the scope (string, comma-separated, or list). */
+  readonly disableCallbacks?: string | readonly string[];
+  /** The incoming request's headers; the manager's disable header(s) are read from them. */
+  readonly headers?: ScopeHeaders;
+  /** Added to every event's `metadata` (a call's own `metadata` option wins on conflicts). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** Scopes as they nest: the innermost last. Every level's disables apply (union). */
+export type ScopeChain = readonly CallbackScope[];
+
+const storage = new AsyncLocalStorage<ScopeChain>();
+
+/**
+ * Runs `fn` with `scope` applied to every wrapped LLM call it makes, however deep and however late
+ * (after awaits, in timers, while streaming). Nested scopes add up: their disables are united and
+ * their metadata merged, inner over outer.
+ */
+export function withCallbackContext<T>(scope: CallbackScope, fn: () => T): T {
+  const outer = storage.getStore();
+  return storage.run(outer ? [...outer, scope] : [scope], fn);
+}
+
+/** The scopes in force for the current async context (empty outside any). */
+export function currentScopes(): ScopeChain {
+  return storage.getStore() ?? [];
+}

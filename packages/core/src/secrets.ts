@@ -1,0 +1,118 @@
+// Keeps secrets out of events: a detached, JSON-safe copy of any value with credential fields and
+// known secret strings (the client's API key, auth header values) replaced by a marker.
+//
+// The copy is also what makes an event independent of the caller's objects: a chat loop that pushes
+// the reply onto the same `messages` array after the call must not change what was logged.
+
+export const REDACTED = '[REDACTED]';
+
+/** Field names whose values are credentials wherever they appear (compared without case, '-' or '_'). */
+const SECRET_KEYS = new Set([
+  'apikey',
+  'xapikey',
+  'authorization',
+  'proxyauthorization',
+  'password',
+  'passwd',
+  'secret',
+  'clientsecret',
+  'secretkey',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'privatekey',
+  'sessiontoken',
+  'awssecretaccesskey',
+]);
+
+const MAX_DEPTH = 32;
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
+}
+
+/** Secrets shorter than this are not searched inside strings: they would match ordinary text. */
+const MIN_SECRET_LENGTH = 8;
+
+export class SecretScrubber {
+  private readonly secrets: string[];
+
+  constructor(secrets: Iterable<string | undefined | null>) {
+    const list = new Set<string>();
+    for (const s of secrets) {
+      if (typeof s === 'string' && s.length >= MIN_SECRET_LENGTH) {
+        list.add(s);
+        // "Bearer sk-..." style values: also catch the bare token.
+        const bare = s.replace(/^(Bearer|Basic|Token)\s+/i, '');
+        if (bare.length >= MIN_SECRET_LENGTH) list.add(bare);
+      }
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    this.secrets = [...list].sort((a, b) => b.length - a.length);
+  }
+
+  /** A scrubber that also knows `more` secrets. */
+  with(more: Iterable<string | undefined | null>): SecretScrubber {
+    return new SecretScrubber([...this.secrets, ...more]);
+  }
+
+  scrubString(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+
+  /** A detached, JSON-safe copy of `value` with secrets replaced. Never throws. */
+  copy(value: unknown): unknown {
+    return this.walk(value, 0, new Set());
+  }
+
+  private walk(value: unknown, depth: number, seen: Set<object>): unknown {
+    switch (typeof value) {
+      case 'string':
+        return this.secrets.length === 0 ? value : this.scrubString(value);
+      case 'number':
+      case 'boolean':
+        return value;
+      case 'bigint':
+        return value.toString();
+      case 'undefined':
+        return undefined;
+      case 'function':
+      case 'symbol':
+        return undefined;
+    }
+    if (value === null) return null;
+    const obj = value as object;
+    if (seen.has(obj)) return '[Circular]';
+    if (depth >= MAX_DEPTH) return '[Truncated: too deep]';
+    if (ArrayBuffer.isView(obj)) return `[${obj.constructor.name} ${obj.byteLength} bytes]`;
+    if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
+    if (obj instanceof Date) return obj.toISOString();
+    if (typeof Blob !== 'undefined' && obj instanceof Blob) return `[${obj.constructor.name} ${obj.size} bytes]`;
+    seen.add(obj);
+    try {
+      if (Array.isArray(obj)) return obj.map((item) => this.walk(item, depth + 1, seen) ?? null);
+      const proto = Object.getPrototypeOf(obj) as object | null;
+      if (proto !== Object.prototype && proto !== null) {
+        // Streams, sockets, signals and other live objects: describe them, never traverse them.
+        const json = (obj as { toJSON?: () => unknown }).toJSON;
+        if (typeof json === 'function') return this.walk(json.call(obj), depth + 1, seen);
+        return `[${obj.constructor?.name ?? 'Object'}]`;
+      }
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(obj)) {
+        if (isSecretKey(key)) out[key] = REDACTED;
+        else {
+          const copied = this.walk(item, depth + 1, seen);
+          if (copied !== undefined) out[key] = copied;
+        }
+      }
+      return out;
+    } catch {
+      return '[Unreadable]';
+    } finally {
+      seen.delete(obj);
+    }
+  }
+}
