@@ -109,37 +109,39 @@ export class CallTracker {
     const assembler = createAssembler(this.start.callType);
     let firstTokenAt: number | undefined;
     let firstChunkAt: number | undefined;
-    const tracker = this;
+    // Arrow functions keep `this` (the tracker) inside the iterator object's methods.
+    const end = (how: StreamEnd, error?: unknown): void => this.endStream(how, assembler.result(), firstTokenAt ?? firstChunkAt, error);
+    const internal = (where: string, error: unknown): void => this.internal(where, error);
     const observe = (iterator: AsyncIterator<unknown>): AsyncIterator<unknown> => ({
       async next(...args: [] | [unknown]) {
         let result: IteratorResult<unknown>;
         try {
           result = await iterator.next(...args);
         } catch (error) {
-          tracker.endStream(isAbortError(error) ? 'aborted' : 'errored', assembler.result(), firstTokenAt ?? firstChunkAt, error);
+          end(isAbortError(error) ? 'aborted' : 'errored', error);
           throw error;
         }
         if (result.done) {
           // openai ends an aborted stream quietly; the controller tells an abort from a real end.
           const aborted = target.controller?.signal.aborted === true;
-          tracker.endStream(aborted ? 'aborted' : 'completed', assembler.result(), firstTokenAt ?? firstChunkAt);
+          end(aborted ? 'aborted' : 'completed');
         } else {
           const now = performance.now();
           firstChunkAt ??= now;
           try {
             if (assembler.add(result.value)) firstTokenAt ??= now;
           } catch (error) {
-            tracker.internal('assembling a stream chunk', error);
+            internal('assembling a stream chunk', error);
           }
         }
         return result;
       },
       async return(value?: unknown) {
-        tracker.endStream('stopped', assembler.result(), firstTokenAt ?? firstChunkAt);
+        end('stopped');
         return iterator.return ? iterator.return(value) : { done: true, value };
       },
       async throw(error?: unknown) {
-        tracker.endStream('errored', assembler.result(), firstTokenAt ?? firstChunkAt, error);
+        end('errored', error);
         if (iterator.throw) return iterator.throw(error);
         throw error;
       },
