@@ -8,16 +8,17 @@ export default class CountReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
-      let seen = 0;
+      let failedHere = 0;
       for (const test of mod.children.allTests()) {
-        seen += 1;
         const state = test.result().state;
         if (state === 'passed') passed += 1;
-        else if (state === 'failed') failed += 1;
+        else if (state === 'failed') failedHere += 1;
         else skipped += 1;
       }
-      // A module that crashed while loading has no tests to count but must not pass silently.
-      if (seen === 0 && mod.state() === 'failed') failed += 1;
+      // A module that crashed while loading, or whose beforeAll/afterAll hook threw (its tests then
+      // show as skipped), has no failed test to count but must not pass silently.
+      if (failedHere === 0 && mod.state() === 'failed') failedHere = 1;
+      failed += failedHere;
     }
     failed += unhandledErrors.length;
     const tail = skipped > 0 ? `, ${skipped} skipped` : '';
