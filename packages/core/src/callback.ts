@@ -5,6 +5,18 @@ import { LlmCallbacksError } from './errors.js';
 type MaybePromise<T> = T | Promise<T>;
 
 /**
+ * Given to a callback when it is registered, for what it finds outside a hook call: a sink that
+ * batches and uploads in the background reports its failures and give-ups here, so they reach the
+ * manager's `callbackError` / `eventDropped` events and `stats()` like everything else.
+ */
+export interface CallbackReporter {
+  /** A delivery problem, such as an upload attempt that failed (emitted as `callbackError`, hook `delivery`). */
+  error(error: unknown, details?: { readonly eventIds?: readonly string[] }): void;
+  /** Events this callback accepted and then had to give up on (emitted as `eventDropped`; counted as dropped). */
+  dropped(eventIds: readonly string[], reason: 'overflow' | 'gave-up'): void;
+}
+
+/**
  * A logging callback. Implement `onSuccess`, `onFailure` or both; which ones decides the list
  * (`success`, `failure`, `success_and_failure`) the callback appears in.
  */
@@ -19,6 +31,8 @@ export interface Callback {
   flush?(): MaybePromise<void>;
   /** Flush and release clients, timers and sockets. */
   shutdown?(): MaybePromise<void>;
+  /** Called once when the callback is registered with a manager. */
+  onRegister?(reporter: CallbackReporter): void;
   /** Locked: no header, option or scope can disable this callback, even when disabling is allowed. */
   readonly required?: boolean;
   /** Longest time one hook call may take before it is reported as timed out (default: the manager's). */
@@ -51,7 +65,7 @@ export function assertCallback(value: unknown): asserts value is Callback {
       `Callback name ${JSON.stringify(name)} is not valid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (names are matched case-insensitively and may not contain commas, since disable headers are comma-separated).`,
     );
   }
-  for (const hook of ['onSuccess', 'onFailure', 'flush', 'shutdown'] as const) {
+  for (const hook of ['onSuccess', 'onFailure', 'flush', 'shutdown', 'onRegister'] as const) {
     if (cb[hook] !== undefined && typeof cb[hook] !== 'function') {
       throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": ${hook} must be a function, got ${typeof cb[hook]}.`);
     }

@@ -15,7 +15,7 @@ export type {
   FlushOptions,
 } from './manager.js';
 export { defineCallback, callbackKind } from './callback.js';
-export type { Callback, CallbackKind } from './callback.js';
+export type { Callback, CallbackKind, CallbackReporter } from './callback.js';
 export { CallbackTimeoutError } from './callback-queue.js';
 export type { CallbackStats, OverflowPolicy } from './callback-queue.js';
 
@@ -48,6 +48,9 @@ export { consoleCallback, formatEventLine } from './callbacks/console-callback.j
 export type { ConsoleCallbackOptions } from './callbacks/console-callback.js';
 export { jsonlCallback } from './callbacks/jsonl-callback.js';
 export type { JsonlCallbackOptions } from './callbacks/jsonl-callback.js';
+
+// Redaction for sinks that must not keep message content
+export { redactMessageContent, CONTENT_REDACTED } from './redact-content.js';
 
 // Errors and secrets
 export { LlmCallbacksError } from './errors.js';

@@ -6,3 +6,5 @@ export type {
   FakeOpenAIServer,
   RecordedRequest,
 } from './fake-openai.js';
+export { runAdapterContract } from './adapter-contract.js';
+export type { AdapterContract, ContractSink } from './adapter-contract.js';
