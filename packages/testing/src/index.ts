@@ -12,3 +12,15 @@ export { startS3Server } from './s3-server.js';
 export type { S3Server, S3ServerOptions, S3ObjectInfo, S3StoredObject, S3RejectedRequest } from './s3-server.js';
 export { startFaultProxy } from './fault-proxy.js';
 export type { Fault, FaultCounts, FaultProxy, FaultProxyOptions, ProxiedRequest, RandomFaults } from './fault-proxy.js';
+export { startFakeLangfuse } from './fake-langfuse.js';
+export type {
+  FakeLangfuseFailure,
+  FakeLangfuseOptions,
+  FakeLangfuseServer,
+  FakeLangfuseSummary,
+  MergedLangfuseObject,
+  RecordedLangfuseRequest,
+  RejectedLangfuseItem,
+} from './fake-langfuse.js';
+export { validateIngestionEvent, validateIngestionRequest, LANGFUSE_INGESTION_EVENT_TYPES } from './langfuse-ingestion-schema.js';
+export type { LangfuseIngestionEvent, LangfuseIngestionEventType } from './langfuse-ingestion-schema.js';
