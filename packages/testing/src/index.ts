@@ -24,3 +24,14 @@ export type {
 } from './fake-langfuse.js';
 export { validateIngestionEvent, validateIngestionRequest, LANGFUSE_INGESTION_EVENT_TYPES } from './langfuse-ingestion-schema.js';
 export type { LangfuseIngestionEvent, LangfuseIngestionEventType } from './langfuse-ingestion-schema.js';
+export { startFakeDatadogAgent, validateLlmObsSpan, validateLlmObsPayload, decodeTraces, mlAppProblems } from './fake-datadog-agent.js';
+export type {
+  AgentRequest,
+  ApmSpan,
+  FakeDatadogAgent,
+  FakeDatadogAgentOptions,
+  FakeDatadogAgentSummary,
+  LlmObsSpan,
+  ReceivedLlmObsSpan,
+  RejectedPayload,
+} from './fake-datadog-agent.js';
