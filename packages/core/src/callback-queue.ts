@@ -147,7 +147,7 @@ export class CallbackQueue {
         if (hook === 'onSuccess' || hook === 'onFailure') this.stats.timedOut += 1;
         this.reporter.error(this.callback.name, hook, new CallbackTimeoutError(this.callback.name, hook, timeoutMs), event, true);
         resolve(false);
-      }, timeoutMs);
+      }, Math.min(timeoutMs, 2_147_483_647)); // Node turns a delay above 2^31-1 ms into 1 ms: clamp.
       // A hung callback must never keep the host process alive.
       timer.unref();
       const finish = (error: unknown, failed: boolean): void => {

@@ -77,7 +77,9 @@ export function decideDisabled(
     }
     if (requested.length === 0 && ignored.length === 0) return NOTHING_DISABLED;
 
-    const sources: Record<string, DisableSource[]> = {};
+    // A Map, not a plain object: a callback named "constructor" or "toString" must not be found on
+    // Object.prototype and counted as requested.
+    const sources = new Map<string, DisableSource[]>();
     const seenIgnored = new Set<string>();
     const ignore = (entry: IgnoredDisable): void => {
       const key = `${entry.name.toLowerCase()}\u0000${entry.source}\u0000${entry.reason}`;
@@ -92,13 +94,15 @@ export function decideDisabled(
       else if (!config.allowDynamicCallbackDisabling) ignore({ name: target.name, source, reason: 'locked' });
       else if (target.required) ignore({ name: target.name, source, reason: 'required' });
       else {
-        const list = (sources[target.name] ??= []);
+        let list = sources.get(target.name);
+        if (!list) sources.set(target.name, (list = []));
         if (!list.includes(source)) list.push(source);
       }
     }
     const disabled: string[] = [];
-    for (const target of targets.values()) if (sources[target.name]) disabled.push(target.name);
-    return { disabled, ignored, sources };
+    for (const target of targets.values()) if (sources.has(target.name)) disabled.push(target.name);
+    // Object.fromEntries defines own properties, so any name (even "__proto__") is a plain key.
+    return { disabled, ignored, sources: Object.fromEntries(disabled.map((name) => [name, sources.get(name) ?? []])) };
   } catch (error) {
     return { ...NOTHING_DISABLED, internalError: error instanceof Error ? error : new Error(String(error)) };
   }
@@ -127,7 +131,8 @@ function collectValue(
     return;
   }
   if (Array.isArray(value)) {
-    let total = 0;
+    // Measured as the comma-joined value, so ['a', 'b'] is bounded exactly like 'a,b'.
+    let total = -1;
     for (const item of value) total += typeof item === 'string' ? item.length + 1 : 0;
     if (total > config.maxValueLength) {
       ignored.push({ name: `(${value.length} values, ${total} characters)`, source, reason: 'value-too-long' });

@@ -106,6 +106,11 @@ export interface FlushOptions {
   timeoutMs?: number;
 }
 
+interface RegistryEntry {
+  callback: Callback;
+  queue: CallbackQueue;
+}
+
 const DEFAULTS = { timeoutMs: 10_000, maxQueueSize: 10_000, overflow: 'drop-oldest', concurrency: 16 } as const;
 
 /** Owns the callbacks of one service: register them, decide disables, deliver events. */
@@ -115,7 +120,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
   private readonly policy: PolicyConfig;
   private readonly queueOptions: { timeoutMs: number; maxQueueSize: number; overflow: OverflowPolicy; concurrency: number };
   /** Registered callbacks by lower-cased name, in registration order. */
-  private readonly registry = new Map<string, { callback: Callback; queue: CallbackQueue }>();
+  private readonly registry = new Map<string, RegistryEntry>();
   /** The policy's view of the registry, kept beside it so a decision allocates nothing up front. */
   private readonly targets = new Map<string, PolicyTarget>();
   /** Queues of callbacks unregistered while they still had work: drained, then forgotten. */
@@ -127,7 +132,8 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
 
   constructor(options: CallbackManagerOptions = {}) {
     super();
-    const allow = options.allowDynamicCallbackDisabling ?? true;
+    // Only an absent option takes the default: null, 'false' or 0 must be refused, never read as true.
+    const allow = options.allowDynamicCallbackDisabling === undefined ? true : options.allowDynamicCallbackDisabling;
     if (typeof allow !== 'boolean') {
       throw new LlmCallbacksError(
         'INVALID_OPTIONS',
@@ -135,14 +141,20 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
       );
     }
     const headers = options.disableHeaders ?? [DEFAULT_DISABLE_HEADER];
-    const headerList = typeof headers === 'string' ? [headers] : [...headers];
+    if (typeof headers !== 'string' && !Array.isArray(headers)) {
+      throw new LlmCallbacksError(
+        'INVALID_OPTIONS',
+        `disableHeaders must be a header name or a list of header names, got ${typeof headers}.`,
+      );
+    }
+    const headerList: unknown[] = typeof headers === 'string' ? [headers] : [...(headers as readonly unknown[])];
     for (const h of headerList) {
       if (typeof h !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h)) {
         throw new LlmCallbacksError('INVALID_OPTIONS', `disableHeaders: ${JSON.stringify(h)} is not a valid HTTP header name.`);
       }
     }
     this.allowDynamicCallbackDisabling = allow;
-    this.disableHeaders = Object.freeze(headerList.map((h) => h.toLowerCase()));
+    this.disableHeaders = Object.freeze((headerList as string[]).map((h) => h.toLowerCase()));
     this.policy = {
       allowDynamicCallbackDisabling: allow,
       headerNames: this.disableHeaders,
@@ -189,11 +201,15 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     if (!entry) return false;
     this.registry.delete(key);
     this.targets.delete(key);
-    if (entry.queue.size > 0) {
-      this.retired.add(entry.queue);
-      void entry.queue.idle().then(() => this.retired.delete(entry.queue));
-    }
+    this.retire(entry.queue);
     return true;
+  }
+
+  /** Keeps an unregistered callback's queue counted (and waited for by flush) until it drains. */
+  private retire(queue: CallbackQueue): void {
+    if (queue.size === 0 || this.retired.has(queue)) return;
+    this.retired.add(queue);
+    void queue.idle().then(() => this.retired.delete(queue));
   }
 
   /** The registered callbacks, in registration order. */
@@ -214,7 +230,9 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
    */
   decide(request: DisableRequest, callId: string): DisableDecision {
     const decision = decideDisabled(this.targets, this.policy, request);
-    if (decision.internalError) this.emitSafe('internalError', { where: 'disable policy (failed closed: nothing disabled)', error: decision.internalError });
+    if (decision.internalError) {
+      this.emitSafe('internalError', { where: 'disable policy (failed closed: nothing disabled)', error: decision.internalError, eventId: callId });
+    }
     if (decision.disabled.length > 0) {
       this.emitSafe('callbacksDisabled', { callId, disabled: decision.disabled, sources: decision.sources });
     }
@@ -232,7 +250,11 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
    * `event.disabledCallbacks`. Returns at once; delivery happens on a later turn of the event loop.
    */
   report(event: CallEvent): void {
-    setImmediate(() => this.dispatch(event));
+    // The event goes to the callbacks registered now (one unregistered before the dispatcher runs
+    // still gets it); an event reported once shutdown() has begun is dropped and reported.
+    const targets = [...this.registry];
+    const closed = this.closed;
+    setImmediate(() => this.dispatch(event, targets, closed));
   }
 
   /** Keeps `flush()` waiting until `work` (an event being assembled) settles. */
@@ -281,6 +303,9 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     const work = (async (): Promise<boolean> => {
       // Events still being assembled, then one turn for report()'s setImmediate, then the queues.
       while (this.building.size > 0) await Promise.allSettled([...this.building]);
+      // Shutting down: events of calls in flight are in (above); anything reported from now on is
+      // dropped and reported, never handed to a callback that is being shut down.
+      if (hook === 'shutdown') this.closed = true;
       await new Promise<void>((resolve) => setImmediate(resolve));
       const queues = [...[...this.registry.values()].map((e) => e.queue), ...this.retired];
       await Promise.all(queues.map((q) => q.idle()));
@@ -294,30 +319,41 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     return { ...report, complete: inTime === true && report.pending === 0 };
   }
 
-  private dispatch(event: CallEvent): void {
+  private dispatch(event: CallEvent, targets: ReadonlyArray<[string, RegistryEntry]>, closed: boolean): void {
+    // Read defensively: a malformed event (even a non-object) must not crash the process.
+    const eventId = typeof event === 'object' && event !== null && typeof event.id === 'string' ? event.id : undefined;
     try {
       const checked = CallEventSchema.safeParse(event);
       if (!checked.success) {
         // Deliver anyway (losing it would be worse) but say loudly that the event is malformed.
         this.emitSafe('internalError', {
           where: 'event schema check',
-          eventId: event.id,
-          error: new Error(`event ${event.id} does not match CallEventSchema: ${checked.error.message}`),
+          eventId,
+          error: new Error(`event ${String(eventId)} does not match CallEventSchema: ${checked.error.message}`),
         });
       }
       const hook = event.status === 'success' ? 'onSuccess' : 'onFailure';
-      const disabled = new Set(event.disabledCallbacks.map((n) => n.toLowerCase()));
-      for (const [key, { callback, queue }] of this.registry) {
+      const names: unknown[] = Array.isArray(event.disabledCallbacks) ? event.disabledCallbacks : [];
+      const disabled = new Set(names.map((n) => String(n).toLowerCase()));
+      const recipients: Array<[string, RegistryEntry]> = [];
+      for (const target of targets) {
+        const [key, { callback, queue }] = target;
         if (typeof callback[hook] !== 'function') continue;
         if (disabled.has(key)) {
           queue.stats.disabled += 1;
           continue;
         }
-        if (this.closed) queue.drop(event, 'shutdown');
-        else queue.enqueue(event, hook);
+        recipients.push(target);
       }
+      recipients.forEach(([key, entry], index) => {
+        if (closed) return entry.queue.drop(event, 'shutdown');
+        // Each callback gets its own copy, so one that mutates its event cannot change what the others
+        // receive; the original goes to the last one, after every copy has been made.
+        entry.queue.enqueue(index === recipients.length - 1 ? event : copyEvent(event), hook);
+        if (this.registry.get(key) !== entry) this.retire(entry.queue);
+      });
     } catch (error) {
-      this.emitSafe('internalError', { where: 'dispatch', eventId: event.id, error: toError(error) });
+      this.emitSafe('internalError', { where: 'dispatch', eventId, error: toError(error) });
     }
   }
 
@@ -347,6 +383,15 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
   }
 }
 
+/** A deep copy of an event (events are plain data); the event itself if it cannot be copied. */
+function copyEvent(event: CallEvent): CallEvent {
+  try {
+    return structuredClone(event);
+  } catch {
+    return event;
+  }
+}
+
 /** Creates a {@link CallbackManager}. */
 export function createCallbackManager(options: CallbackManagerOptions = {}): CallbackManager {
   return new CallbackManager(options);
@@ -360,12 +405,15 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Resolves with the work's result, or with `timeout` when the deadline passes first. */
 async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'timeout'>((resolve) => {
     // Not unref'd: the caller is awaiting this bound, and the timer is cleared as soon as work ends.
-    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+    // Clamped: Node turns a delay above 2^31-1 ms (Infinity included) into 1 ms.
+    timer = setTimeout(() => resolve('timeout'), Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())));
   });
   try {
     return await Promise.race([work, late]);

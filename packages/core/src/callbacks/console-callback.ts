@@ -1,6 +1,7 @@
 // Built-in callback: one readable line per call on the console (or any writer), for development.
 import { defineCallback, type Callback } from '../callback.js';
 import type { CallEvent } from '../event.js';
+import { LlmCallbacksError } from '../errors.js';
 
 export interface ConsoleCallbackOptions {
   /** Callback name (default `console`). */
@@ -22,10 +23,14 @@ export function formatEventLine(event: CallEvent): string {
   if (event.usage) parts.push(`tokens=${event.usage.promptTokens}+${event.usage.completionTokens}`);
   if (event.error) parts.push(`${event.error.name}${event.error.status ? ` ${event.error.status}` : ''}: ${event.error.message}`);
   if (event.disabledCallbacks.length > 0) parts.push(`disabled=[${event.disabledCallbacks.join(',')}]`);
-  return `[llm] ${parts.join(' ')} id=${event.id}`;
+  // One line per event, always: line breaks in provider messages or model names become spaces.
+  return `[llm] ${parts.join(' ')} id=${event.id}`.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
 }
 
 export function consoleCallback(options: ConsoleCallbackOptions = {}): Callback {
+  if (options.write !== undefined && options.write !== null && typeof options.write !== 'function') {
+    throw new LlmCallbacksError('INVALID_OPTIONS', `consoleCallback({ write }): write must be a function taking one line, got ${typeof options.write}.`);
+  }
   const write = options.write ?? ((line: string) => console.log(line));
   const log = (event: CallEvent): void => write(formatEventLine(event));
   return defineCallback({ name: options.name ?? 'console', onSuccess: log, onFailure: log });

@@ -14,7 +14,7 @@ export interface JsonlCallbackOptions {
 }
 
 export function jsonlCallback(options: JsonlCallbackOptions): Callback {
-  if (!options || typeof options.path !== 'string' || options.path.length === 0) {
+  if (!options || typeof options.path !== 'string' || options.path.length === 0 || options.path.includes('\0')) {
     throw new LlmCallbacksError('INVALID_OPTIONS', 'jsonlCallback({ path }): path must be the file to append events to.');
   }
   let stream: WriteStream | undefined;
