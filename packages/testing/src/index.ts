@@ -9,7 +9,7 @@ export type {
 export { runAdapterContract } from './adapter-contract.js';
 export type { AdapterContract, ContractSink } from './adapter-contract.js';
 export { startS3Server } from './s3-server.js';
-export type { S3Server, S3ServerOptions, S3ObjectInfo, S3StoredObject, S3RejectedRequest } from './s3-server.js';
+export type { S3Server, S3ServerOptions, S3ObjectInfo, S3StoredObject, S3RejectedRequest, S3ReceivedRequest } from './s3-server.js';
 export { startFaultProxy } from './fault-proxy.js';
 export type { Fault, FaultCounts, FaultProxy, FaultProxyOptions, ProxiedRequest, RandomFaults } from './fault-proxy.js';
 export { startFakeLangfuse } from './fake-langfuse.js';

@@ -42,6 +42,19 @@ export interface S3StoredObject extends S3ObjectInfo {
   serverSideEncryption?: string;
 }
 
+/** A request the front checked and passed on to s3rver. */
+export interface S3ReceivedRequest {
+  method: string;
+  /** Bucket and key, decoded from the path (`key` is '' for bucket-level requests). */
+  bucket: string;
+  key: string;
+  /** Query string as sent (e.g. `x-id=PutObject`). */
+  query: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  bodyBytes: number;
+}
+
 /** A request the front refused before s3rver saw it. */
 export interface S3RejectedRequest {
   method: string;
@@ -65,6 +78,8 @@ export interface S3Server {
   readonly rejected: S3RejectedRequest[];
   /** Requests that reached s3rver, by method (e.g. `{ PUT: 12, GET: 3 }`). */
   readonly accepted: Record<string, number>;
+  /** Requests that reached s3rver, oldest first (headers included: s3rver keeps few of them). */
+  readonly received: S3ReceivedRequest[];
   /** A new S3 client for this server; the server destroys it on close. */
   client(): S3Client;
   /** Every object in the bucket (under `prefix`), by key order. */
@@ -100,6 +115,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
 
   const rejected: S3RejectedRequest[] = [];
   const accepted: Record<string, number> = {};
+  const received: S3ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   const front = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -123,6 +139,10 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       return;
     }
     accepted[method] = (accepted[method] ?? 0) + 1;
+    const [, bucketPart = '', ...keyParts] = rawPath.split('/').map((p) => decodeURIComponent(p));
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    received.push({ method, bucket: bucketPart, key: keyParts.join('/'), query: (req.url ?? '').split('?')[1] ?? '', headers, bodyBytes: body.length });
     await forward(req, body, res, inner.port);
   }
 
@@ -176,6 +196,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     clientConfig,
     rejected,
     accepted,
+    received,
     client,
     listObjects,
     readObject,
@@ -196,6 +217,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         );
       }
       rejected.length = 0;
+      received.length = 0;
       for (const k of Object.keys(accepted)) delete accepted[k];
     },
     async close() {

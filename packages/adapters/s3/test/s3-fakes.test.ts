@@ -29,14 +29,17 @@ describe('S3 test server (s3rver behind a SigV4-checking front)', () => {
   it('refuses a request whose signed path differs from the path sent (the peer double-encoding bug)', async () => {
     const tampered = server.client();
     // After signing, send the key double-encoded: still canonical on the wire, but not what was signed.
-    tampered.middlewareStack.addRelativeTo(
-      (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
-        const request = (args as { request: { path: string } }).request;
-        request.path = request.path.replace(/%20/g, '%2520');
-        return next(args);
-      },
-      { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tamper' },
-    );
+    const tamper = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const request = (args as { request: { path: string } }).request;
+      request.path = request.path.replace(/%20/g, '%2520');
+      return next(args);
+    };
+    type Middleware = Parameters<typeof tampered.middlewareStack.addRelativeTo>[0];
+    tampered.middlewareStack.addRelativeTo(tamper as unknown as Middleware, {
+      relation: 'after',
+      toMiddleware: 'httpSigningMiddleware',
+      name: 'tamper',
+    });
     await expect(tampered.send(new PutObjectCommand({ Bucket: server.bucket, Key: 'a b.ndjson', Body: 'x' }))).rejects.toMatchObject({
       name: 'SignatureDoesNotMatch',
     });
