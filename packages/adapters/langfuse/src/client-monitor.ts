@@ -134,7 +134,7 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
     if (!Array.isArray(batch)) return;
     const waiting = new Set(queued().map((item) => itemRef(item)?.envelopeId));
     const done = batch.map(itemRef).filter((r): r is ItemRef => r !== undefined && !waiting.has(r.envelopeId));
-    tracker.finish(done, new Error(`Langfuse did not accept these calls (the client gave up after its retries, see the errors reported before)`));
+    tracker.finish(done, new Error('Langfuse did not accept these calls: the client finished their upload, after its retries, without them among the successes; they are dropped'));
   });
   // Items reach the client's queue a little after trace()/generation() return; wake flush() then.
   const offQueued = ['trace-create', 'generation-create'].map((type) => client.on(type, () => tracker.notify()));

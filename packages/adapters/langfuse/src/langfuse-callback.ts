@@ -25,6 +25,16 @@ type GenerationArg = Parameters<Langfuse['generation']>[0];
 
 const POLL_MS = 50;
 
+/** Resolves when `work` settles or after `ms`, whichever comes first, leaving no timer behind. */
+function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([work.then(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Used until a manager hands over its reporter: a callback used on its own still says what went wrong. */
 function consoleReporter(name: string): CallbackReporter {
   let warned = false;
@@ -134,6 +144,7 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
       closed = true;
+      const deadline = Date.now() + opts.shutdownTimeoutMs;
       const left = await settle(opts.shutdownTimeoutMs);
       if (left.length > 0) {
         tracker.abandonAll(new Error(`Langfuse did not confirm ${left.length} call(s) within shutdownTimeoutMs (${opts.shutdownTimeoutMs} ms); they are dropped`));
@@ -141,7 +152,8 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
       // A client we own is ours to stop: abort what is in flight and end its retry loops. A client
       // passed in belongs to the caller: stop watching it and leave it running.
       monitor.close({ abandon: ownClient });
-      if (ownClient) await client.shutdownAsync().catch(() => undefined);
+      // The client may be waiting out a retry delay (its own timer); do not wait past the bound for it.
+      if (ownClient) await within(client.shutdownAsync().catch(() => undefined), Math.max(1, deadline - Date.now()));
     })();
     return shutdownPromise;
   };
