@@ -47,6 +47,8 @@ export class CallbackTimeoutError extends Error {
 interface Item {
   event: CallEvent;
   hook: 'onSuccess' | 'onFailure';
+  /** Enqueue order, so settled() can wait for what was queued up to a point and no later. */
+  seq: number;
 }
 
 export class CallbackQueue {
@@ -55,6 +57,8 @@ export class CallbackQueue {
   private head = 0;
   private running = 0;
   private idleWaiters: Array<() => void> = [];
+  private seq = 0;
+  private settleWaiters: Array<{ mark: number; remaining: number; resolve: () => void }> = [];
   private readonly timeoutMs: number;
 
   constructor(
@@ -79,9 +83,12 @@ export class CallbackQueue {
       this.items[this.head] = undefined as unknown as Item;
       this.head += 1;
       this.stats.pending -= 1;
-      if (oldest) this.drop(oldest.event, 'queue-full');
+      if (oldest) {
+        this.finished(oldest);
+        this.drop(oldest.event, 'queue-full');
+      }
     }
-    this.items.push({ event, hook });
+    this.items.push({ event, hook, seq: ++this.seq });
     this.stats.pending += 1;
     this.pump();
   }
@@ -95,6 +102,25 @@ export class CallbackQueue {
   idle(): Promise<void> {
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves when every event queued or running now has been handled or dropped. Unlike idle(), it
+   * does not wait for events queued later, so a flush under steady load still ends.
+   */
+  settled(): Promise<void> {
+    const remaining = this.size;
+    if (remaining === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push({ mark: this.seq, remaining, resolve }));
+  }
+
+  private finished(item: Item): void {
+    if (this.settleWaiters.length === 0) return;
+    this.settleWaiters = this.settleWaiters.filter((waiter) => {
+      if (item.seq > waiter.mark || --waiter.remaining > 0) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 
   /** Calls the callback's own flush or shutdown, isolated and bounded like a hook. */
@@ -128,6 +154,7 @@ export class CallbackQueue {
     } finally {
       this.running -= 1;
       this.stats.pending -= 1;
+      this.finished(item);
       this.pump();
       if (this.size === 0 && this.idleWaiters.length > 0) {
         const waiters = this.idleWaiters;

@@ -308,7 +308,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
       if (hook === 'shutdown') this.closed = true;
       await new Promise<void>((resolve) => setImmediate(resolve));
       const queues = [...[...this.registry.values()].map((e) => e.queue), ...this.retired];
-      await Promise.all(queues.map((q) => q.idle()));
+      await Promise.all(queues.map((q) => q.settled()));
       const results = await Promise.all(
         [...this.registry.values()].map((e) => e.queue.lifecycle(hook, Math.max(1, deadline - Date.now()))),
       );

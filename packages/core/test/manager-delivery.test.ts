@@ -155,6 +155,74 @@ describe('routing', () => {
     return manager.flush();
   });
 
+  it('a slow callback delays only itself: the others receive every event meanwhile', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fastSeen: string[] = [];
+    let allFast!: () => void;
+    const fastDone = new Promise<void>((resolve) => (allFast = resolve));
+    const events = [makeEvent(), makeEvent({ status: 'failure' }), makeEvent()];
+    const slowSeen: string[] = [];
+    const manager = createCallbackManager({
+      concurrency: 1,
+      callbacks: [
+        {
+          name: 'slow',
+          async onSuccess(e) {
+            await gate;
+            slowSeen.push(e.id);
+          },
+          async onFailure(e) {
+            await gate;
+            slowSeen.push(e.id);
+          },
+        },
+        {
+          name: 'fast',
+          onSuccess: (e) => void (fastSeen.push(e.id) === events.length && allFast()),
+          onFailure: (e) => void (fastSeen.push(e.id) === events.length && allFast()),
+        },
+      ],
+    });
+    for (const e of events) manager.report(e);
+    await fastDone;
+    expect(fastSeen).toEqual(events.map((e) => e.id));
+    expect(slowSeen).toEqual([]);
+    expect(manager.stats().callbacks['slow']?.pending).toBe(3);
+    release();
+    await manager.flush();
+    expect(slowSeen).toEqual(events.map((e) => e.id));
+  });
+
+  it('runs up to `concurrency` hook calls of one callback at once, no more', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let running = 0;
+    let peak = 0;
+    const manager = createCallbackManager({
+      concurrency: 3,
+      callbacks: [
+        {
+          name: 'parallel',
+          async onSuccess() {
+            running += 1;
+            peak = Math.max(peak, running);
+            await gate;
+            running -= 1;
+          },
+        },
+      ],
+    });
+    for (let i = 0; i < 7; i += 1) manager.report(makeEvent());
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(running).toBe(3);
+    expect(manager.stats().callbacks['parallel']?.pending).toBe(7);
+    release();
+    const report = await manager.flush();
+    expect(peak).toBe(3);
+    expect(report.callbacks['parallel']).toMatchObject({ delivered: 7, pending: 0 });
+  });
+
   it('delivers events to one callback in order when concurrency is 1', async () => {
     const order: string[] = [];
     const manager = createCallbackManager({
@@ -453,6 +521,38 @@ describe('flush()', () => {
     expect(log.indexOf('slow.flush')).toBeGreaterThan(log.indexOf(`delivered:${event.id}`));
     expect(report).toMatchObject({ complete: true, pending: 0 });
     expect(report.callbacks['slow']).toMatchObject({ delivered: 1, pending: 0 });
+  });
+
+  it('under steady load, flush waits for what was queued before it, not for events reported later', async () => {
+    const delivered: string[] = [];
+    let keepGoing = true;
+    const manager = createCallbackManager({
+      concurrency: 1,
+      callbacks: [
+        {
+          name: 'busy',
+          async onSuccess(e) {
+            await sleep(2);
+            delivered.push(e.id);
+            // Every delivery causes another call: the queue is never empty while this runs.
+            if (keepGoing) manager.report(makeEvent());
+          },
+        },
+      ],
+    });
+    const first = [makeEvent(), makeEvent(), makeEvent()];
+    for (const e of first) manager.report(e);
+    const started = Date.now();
+    const report = await manager.flush({ timeoutMs: 3_000 });
+    const elapsed = Date.now() - started;
+    keepGoing = false;
+    expect(delivered.slice(0, 3)).toEqual(first.map((e) => e.id));
+    expect(elapsed).toBeLessThan(1_500);
+    // Later events were still coming, so the report says delivery is not complete.
+    expect(report.complete).toBe(false);
+    expect(report.pending).toBeGreaterThan(0);
+    const final = await manager.flush({ timeoutMs: 3_000 });
+    expect(final).toMatchObject({ complete: true, pending: 0 });
   });
 
   it('counts pending events before flush, and none after', async () => {
