@@ -68,6 +68,8 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
   const originalFetch = client.fetch;
   const controller = new AbortController();
   let abandoned = false;
+  /** Batches uploaded and not yet finished by the client (by first envelope id): their envelope ids. */
+  const inFlight = new Map<string, Set<string>>();
 
   // Reads the answer to one upload attempt: accepts what Langfuse confirmed, reports what it did not.
   const account = (status: number, text: string, items: ItemRef[], owners: Map<string, string>): void => {
@@ -106,6 +108,9 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
     if (!url.endsWith(INGESTION_PATH) || options.method !== 'POST') return originalFetch.call(client, url, options);
     const items = batchOf(options.body);
     const owners = tracker.claim(items);
+    // Retries re-send the same body: a batch is known by its first envelope id.
+    const first = items[0]?.envelopeId;
+    if (first !== undefined && !inFlight.has(first)) inFlight.set(first, new Set(items.map((i) => i.envelopeId)));
     if (abandoned) return replay(207, '{"successes":[],"errors":[]}');
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
     try {
@@ -128,12 +133,24 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
     return Array.isArray(queue) ? queue : [];
   };
 
-  // 'flush' fires when the client is done with a batch, accepted or not. Items still in its queue
-  // were put back to go in a later batch (the batch was full); any other unaccepted item is lost.
-  const offFlush = client.on('flush', (batch: unknown) => {
-    if (!Array.isArray(batch)) return;
+  // 'flush' fires when the client is done with a batch, accepted or not, listing every item it took
+  // from its queue for that batch: the ones it sent, the ones it put back because the batch was
+  // full (now in its queue, or already in a later upload), and any it dropped unsent (over 1 MB).
+  const offFlush = client.on('flush', (taken: unknown) => {
+    if (!Array.isArray(taken)) return;
+    const refs = taken.map(itemRef).filter((r): r is ItemRef => r !== undefined);
+    const ids = new Set(refs.map((r) => r.envelopeId));
+    let sent: Set<string> | undefined;
+    for (const [first, batch] of inFlight) {
+      if ([...batch].every((id) => ids.has(id))) {
+        sent = batch;
+        inFlight.delete(first);
+        break;
+      }
+    }
     const waiting = new Set(queued().map((item) => itemRef(item)?.envelopeId));
-    const done = batch.map(itemRef).filter((r): r is ItemRef => r !== undefined && !waiting.has(r.envelopeId));
+    const elsewhere = (id: string): boolean => waiting.has(id) || [...inFlight.values()].some((batch) => batch.has(id));
+    const done = refs.filter((r) => sent?.has(r.envelopeId) === true || !elsewhere(r.envelopeId));
     tracker.finish(done, new Error('Langfuse did not accept these calls: the client finished their upload, after its retries, without them among the successes; they are dropped'));
   });
   // Items reach the client's queue a little after trace()/generation() return; wake flush() then.
@@ -147,6 +164,7 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
     close({ abandon }) {
       offFlush();
       for (const off of offQueued) off();
+      inFlight.clear();
       if (abandon) {
         abandoned = true;
         controller.abort(new Error('langfuse callback shut down'));

@@ -30,7 +30,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-
 describe('what lands in Langfuse', () => {
   it('a successful call: one trace and one generation with the call facts, Basic auth, schema-valid', async () => {
     h = harness(provider.url, [fastLangfuse(langfuse)]);
@@ -284,6 +283,19 @@ describe('flush and shutdown', () => {
     expect(langfuse.items).toHaveLength(80);
     // 80 items at 15 a batch: the client's own flushAsync() would have sent only the first batch.
     expect(langfuse.requests.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('large calls: batches the client splits at its 2.5 MB limit are all confirmed, nothing wrongly dropped', async () => {
+    h = harness(provider.url, [fastLangfuse(langfuse, { flushIntervalMs: 60_000 })]);
+    const big = 'x'.repeat(200_000);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => h?.openai.chat.completions.create(chat(`${i} ${big}`))));
+    const report = await h.manager.flush();
+    expect(report.complete).toBe(true);
+    expect(h.dropped).toEqual([]);
+    expect(h.errors).toEqual([]);
+    expect(new Set(langfuse.receivedEventIds())).toEqual(new Set(h.events.map((e) => e.id)));
+    // 20 items of ~400 kB: more than one upload, each under the client's batch limit.
+    expect(langfuse.requests.length).toBeGreaterThan(2);
   });
 
   it('flush() then shutdown() deliver everything queued; shutdown is bounded and final', async () => {
