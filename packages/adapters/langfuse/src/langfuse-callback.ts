@@ -88,6 +88,12 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
     attemptFailed: (error, eventIds) => reporter.error(error, { eventIds }),
   });
   let disabledReported = false;
+  // The client's own problems (a media upload that failed, a body it could not serialise) reach
+  // only its event emitter and console.error; pass them on where a manager is listening. A client
+  // passed in may serve other code too, so only ours is listened to.
+  const offClientError = ownClient
+    ? client.on('error', (problem: unknown) => reporter.error(new Error(`langfuse client: ${typeof problem === 'string' ? problem : problem instanceof Error ? problem.message : JSON.stringify(problem)}`)))
+    : () => undefined;
 
   const handle = (event: CallEvent): void => {
     if (closed) return reporter.dropped([event.id], 'gave-up');
@@ -152,6 +158,7 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
       // A client we own is ours to stop: abort what is in flight and end its retry loops. A client
       // passed in belongs to the caller: stop watching it and leave it running.
       monitor.close({ abandon: ownClient });
+      offClientError();
       // The client may be waiting out a retry delay (its own timer); do not wait past the bound for it.
       if (ownClient) await within(client.shutdownAsync().catch(() => undefined), Math.max(1, deadline - Date.now()));
     })();

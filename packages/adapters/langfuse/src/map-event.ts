@@ -192,6 +192,26 @@ function statusMessage(event: CallEvent): string | undefined {
   return undefined;
 }
 
+// The client silently discards a body it cannot serialise; user metadata is the one free-form part,
+// so a value that cannot be JSON (a BigInt, a cycle) is sent as its string form instead.
+function jsonSafe(metadata: Obj): Obj {
+  try {
+    JSON.stringify(metadata);
+    return metadata;
+  } catch {
+    const out: Obj = {};
+    for (const [key, value] of Object.entries(metadata)) {
+      try {
+        JSON.stringify(value);
+        out[key] = value;
+      } catch {
+        out[key] = String(value);
+      }
+    }
+    return out;
+  }
+}
+
 /** Facts about the call that are not model input/output: kept on the generation's metadata. */
 function callFacts(event: CallEvent): Obj {
   const facts: Obj = { callType: event.callType, provider: event.provider, stream: event.stream, latencyMs: event.latencyMs };
@@ -223,7 +243,7 @@ export function toLangfuseBodies(event: CallEvent, options: MapOptions = {}): { 
   if (userId !== undefined) trace.userId = userId;
   if (sessionId !== undefined) trace.sessionId = sessionId;
   if (tags !== undefined) trace.tags = tags;
-  if (Object.keys(rest).length > 0) trace.metadata = rest;
+  if (Object.keys(rest).length > 0) trace.metadata = jsonSafe(rest);
   // A trace shared by several calls (metadata.traceId) keeps the input and output its owner gave it.
   if (ownTraceId === undefined) {
     if (input !== undefined) trace.input = input;

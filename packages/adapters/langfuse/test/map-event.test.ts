@@ -33,6 +33,13 @@ describe('toLangfuseBodies', () => {
     expect(trace).toMatchObject({ id: 'call-1', tags: ['a', 'b'], userId: '42', metadata: { region: 'eu', traceId: 'bad\rid' } });
   });
 
+  it('metadata that cannot be JSON is sent as text rather than lost', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    const { trace } = toLangfuseBodies({ ...base, metadata: { count: BigInt(3), cycle, ok: 'yes' } });
+    expect(trace.metadata).toEqual({ count: '3', cycle: '[object Object]', ok: 'yes' });
+  });
+
   it('a stream the consumer stopped is a WARNING, and the trace name option applies', () => {
     const { generation } = toLangfuseBodies({ ...base, stream: true, streamEnd: 'stopped', timeToFirstTokenMs: 120 }, { traceName: 'my-app' });
     expect(generation).toMatchObject({ level: 'WARNING', name: 'my-app', modelParameters: { stream: true } });
