@@ -2,7 +2,7 @@
 // LLM Observability SDK with the call's real start and end time. The same dd-trace span is the APM
 // span, so both products show the call. flush() waits for the agent's answer (see delivery-tracker).
 import { redactMessageContent, type CallEvent, type Callback, type CallbackReporter } from '@llm-callbacks/core';
-import type { Span } from './dd-trace-types.js';
+import type { Span, Tracer } from './dd-trace-types.js';
 import { DatadogDeliveryError, DeliveryTracker } from './delivery-tracker.js';
 import { resolveOptions, type DatadogCallbackOptions, type ResolvedOptions } from './options.js';
 import { annotationFor, errorFor, sessionIdOf } from './span-mapping.js';
@@ -29,6 +29,33 @@ export interface DatadogCallback extends Callback {
 
 // dd-trace sets this tag on a span once its LLM Observability event is queued for upload.
 const SUBMITTED_TAG = '_dd.llmobs.submitted';
+
+/**
+ * Hands the finished APM traces to the agent now instead of at dd-trace's next flushInterval, and
+ * waits (bounded) until that request completed. dd-trace 5 has no public trace flush outside
+ * serverless; its exporter's `flush(done)` (tracer._tracer._exporter) is used when present. APM
+ * delivery is best effort: dd-trace logs its own failures, and only the LLM Observability span,
+ * which carries the whole call, is counted for the event. A span whose trace is still open (a
+ * parent span not finished yet) is exported when that trace finishes.
+ */
+function flushApm(tracer: Tracer, timeoutMs: number): Promise<void> {
+  const exporter = (tracer as unknown as { _tracer?: { _exporter?: { flush?: (done: () => void) => void } } })._tracer?._exporter;
+  const flush = exporter?.flush;
+  if (typeof flush !== 'function') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    try {
+      flush.call(exporter, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
 
 function wasQueued(span: Span): boolean {
   const context = span.context() as unknown as { getTag?: (key: string) => unknown };
@@ -152,7 +179,10 @@ class DatadogCallbackImpl implements DatadogCallback {
       if (waiting.length > 0) {
         // Starts the upload of everything buffered; it does not wait (hence the tracker).
         this.resolved.tracer.llmobs.flush();
-        const confirmed = await this.tracker.waitFor(waiting, this.options.flushTimeoutMs);
+        const [confirmed] = await Promise.all([
+          this.tracker.waitFor(waiting, this.options.flushTimeoutMs),
+          flushApm(this.resolved.tracer, this.options.flushTimeoutMs),
+        ]);
         if (!confirmed) {
           const still = this.tracker.eventIdsOf(waiting);
           this.report(
