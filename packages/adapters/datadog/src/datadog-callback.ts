@@ -152,7 +152,14 @@ class DatadogCallbackImpl implements DatadogCallback {
         startTime: event.startTime,
       },
       (span: Span) => {
-        llmobs.annotate(span, annotation);
+        try {
+          llmobs.annotate(span, annotation);
+        } catch (failure) {
+          // dd-trace refused part of the annotation (it validates messages and metrics strictly):
+          // still record the call, without its messages, and say why in the metadata.
+          const reason = failure instanceof Error ? failure.message : String(failure);
+          llmobs.annotate(span, { metrics: annotation.metrics, tags: annotation.tags, metadata: { ...annotation.metadata, annotation_error: reason } });
+        }
         if (error) span.setTag('error', error);
         if (this.options.env !== undefined) span.setTag('env', this.options.env);
         spanId = span.context().toSpanId();

@@ -20,7 +20,8 @@ afterAll(async () => {
 });
 
 it('a refused upload is reported with the agent\'s answer and the event counted as dropped', async () => {
-  const callback = datadogCallback({ init: { url: agent.url, flushInterval: 0 }, mlApp: 'refused-app', flushTimeoutMs: 5_000 });
+  // protocolVersion 0.5: the fake agent decodes that trace format too (checked at the end).
+  const callback = datadogCallback({ init: { url: agent.url, flushInterval: 0, protocolVersion: '0.5' }, mlApp: 'refused-app', flushTimeoutMs: 5_000 });
   const { manager, client, events, errors, dropped } = setup(provider, callback);
   const res = await client.chat.completions.create(chat('refused'));
   expect(res.choices[0]?.message.content).toBe('Echo: refused');
@@ -32,5 +33,9 @@ it('a refused upload is reported with the agent\'s answer and the event counted 
   expect(errors[0]?.error).toBeInstanceOf(DatadogDeliveryError);
   expect(errors[0]?.error.message).toMatch(/did not accept 1 LLM Observability span.*400/);
   expect(dropped).toEqual([{ callback: 'datadog', eventId: events[0]?.id, reason: 'gave-up' }]);
+  // APM is a separate path: the trace itself was accepted, as v0.5.
+  expect(agent.requests.some((r) => r.path === '/v0.5/traces' && r.status === 200)).toBe(true);
+  expect(agent.apmSpans.map((s) => [s.name, s.service, s.error])).toEqual([['llm.chat.completions', expect.any(String), 0]]);
+  expect(agent.apmSpans[0]?.start).toBe(BigInt(Math.round((events[0]?.startTime ?? 0) * 1e6)));
   await manager.shutdown();
 });
