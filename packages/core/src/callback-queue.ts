@@ -5,7 +5,8 @@ import type { Callback } from './callback.js';
 import type { CallEvent } from './event.js';
 import { toError } from './errors.js';
 
-export type Hook = 'onSuccess' | 'onFailure' | 'flush' | 'shutdown';
+/** Where a callback problem happened; `delivery` is one the callback reported itself (see CallbackReporter). */
+export type Hook = 'onSuccess' | 'onFailure' | 'flush' | 'shutdown' | 'onRegister' | 'delivery';
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
 
 /** Counters of one callback since the manager was created. */

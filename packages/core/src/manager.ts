@@ -1,7 +1,7 @@
 // The callback manager: the registry of callbacks, the disable decision for each call, and the
 // dispatcher that hands every event to each callback's queue off the call's path.
 import { EventEmitter } from 'eventemitter3';
-import { assertCallback, callbackKind, type Callback } from './callback.js';
+import { assertCallback, callbackKind, type Callback, type CallbackReporter } from './callback.js';
 import { CallbackQueue, type CallbackStats, type Hook, type OverflowPolicy } from './callback-queue.js';
 import {
   DEFAULT_DISABLE_HEADER,
@@ -66,7 +66,12 @@ export interface DisableIgnoredInfo {
 export interface EventDroppedInfo {
   callback: string;
   eventId: string;
-  reason: 'queue-full' | 'shutdown';
+  /**
+   * `queue-full`: the manager's queue for the callback overflowed; `shutdown`: reported after
+   * shutdown; `overflow` / `gave-up`: the callback itself dropped it (its own buffer was full, or
+   * delivery failed for good).
+   */
+  reason: 'queue-full' | 'shutdown' | 'overflow' | 'gave-up';
 }
 
 export interface InternalErrorInfo {
@@ -191,7 +196,36 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     });
     this.registry.set(key, { callback, queue });
     this.targets.set(key, { name: callback.name, required: callback.required === true });
+    this.attachReporter(callback, queue);
     return this;
+  }
+
+  /** Hands the callback its channel for problems found outside hook calls (background uploads). */
+  private attachReporter(callback: Callback, queue: CallbackQueue): void {
+    if (typeof callback.onRegister !== 'function') return;
+    const reporter: CallbackReporter = {
+      error: (error, details) => {
+        const ids = details?.eventIds ?? [];
+        this.emitSafe('callbackError', {
+          callback: callback.name,
+          hook: 'delivery',
+          error: toError(error),
+          ...(ids.length === 1 ? { eventId: ids[0] } : {}),
+          timedOut: false,
+        });
+      },
+      dropped: (eventIds, reason) => {
+        for (const eventId of eventIds) {
+          queue.stats.dropped += 1;
+          this.emitSafe('eventDropped', { callback: callback.name, eventId, reason });
+        }
+      },
+    };
+    try {
+      callback.onRegister(reporter);
+    } catch (error) {
+      this.emitSafe('callbackError', { callback: callback.name, hook: 'onRegister', error: toError(error), timedOut: false });
+    }
   }
 
   /** Removes a callback by name (case-insensitive); what it had queued is still delivered. */
@@ -210,6 +244,11 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     if (queue.size === 0 || this.retired.has(queue)) return;
     this.retired.add(queue);
     void queue.idle().then(() => this.retired.delete(queue));
+  }
+
+  /** How many callbacks are registered. */
+  get size(): number {
+    return this.registry.size;
   }
 
   /** The registered callbacks, in registration order. */
@@ -345,11 +384,12 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
         }
         recipients.push(target);
       }
-      recipients.forEach(([key, entry], index) => {
+      // One frozen event for all: a callback that tries to change it fails (and is reported) instead
+      // of changing what the others receive; cheaper than a copy per callback.
+      if (recipients.length > 1) deepFreeze(event);
+      recipients.forEach(([key, entry]) => {
         if (closed) return entry.queue.drop(event, 'shutdown');
-        // Each callback gets its own copy, so one that mutates its event cannot change what the others
-        // receive; the original goes to the last one, after every copy has been made.
-        entry.queue.enqueue(index === recipients.length - 1 ? event : copyEvent(event), hook);
+        entry.queue.enqueue(event, hook);
         if (this.registry.get(key) !== entry) this.retire(entry.queue);
       });
     } catch (error) {
@@ -383,13 +423,11 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
   }
 }
 
-/** A deep copy of an event (events are plain data); the event itself if it cannot be copied. */
-function copyEvent(event: CallEvent): CallEvent {
-  try {
-    return structuredClone(event);
-  } catch {
-    return event;
-  }
+/** Freezes an event and everything in it (events are plain data, so this terminates). */
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
 }
 
 /** Creates a {@link CallbackManager}. */

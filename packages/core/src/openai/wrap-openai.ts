@@ -134,8 +134,7 @@ function runCall(
   options: unknown,
 ): unknown {
   const split = splitCallOptions(options, manager.disableHeaders);
-  const hasCallbacks = manager.callbacks().length > 0;
-  if (!hasCallbacks) return original.call(resource, body, split.openaiOptions);
+  if (manager.size === 0) return original.call(resource, body, split.openaiOptions);
 
   const scopes = currentScopes();
   const callScrubber = split.headerSecrets.length > 0 ? site.scrubber.with(split.headerSecrets) : site.scrubber;
