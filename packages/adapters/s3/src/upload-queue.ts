@@ -50,6 +50,9 @@ interface Batch {
   resolve(): void;
 }
 
+/** How long shutdown() waits for aborted uploads to settle before giving their batches up anyway. */
+const ABORT_GRACE_MS = 1_000;
+
 interface Sleeper {
   timer: NodeJS.Timeout;
   resolve(): void;
@@ -198,7 +201,17 @@ export class UploadQueue {
             this.settle(batch, false);
           }
         }
-        await Promise.all(target.map((b) => b.settled));
+        // An aborted request settles at once with the SDK's handler; a custom client that ignores
+        // the abort signal gets a short grace, then its batches are given up all the same.
+        let grace: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(target.map((b) => b.settled)),
+          new Promise<void>((resolve) => {
+            grace = setTimeout(resolve, ABORT_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(grace);
+        for (const batch of target) if (batch.outcome === undefined) this.settle(batch, false);
       }
     } finally {
       clearTimeout(deadline);
@@ -368,6 +381,7 @@ export class UploadQueue {
   }
 
   private settle(batch: Batch, uploaded: boolean): void {
+    if (batch.outcome !== undefined) return; // already given up by shutdown()
     batch.outcome = uploaded ? 'uploaded' : 'gave-up';
     const index = this.batches.indexOf(batch);
     if (index !== -1) this.batches.splice(index, 1);

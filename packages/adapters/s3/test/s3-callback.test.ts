@@ -407,6 +407,26 @@ describe('shutdown', () => {
     h = undefined;
   });
 
+  it('leaves no timer or socket behind', async () => {
+    const count = () => {
+      const all = process.getActiveResourcesInfo();
+      return { timers: all.filter((r) => r === 'Timeout').length, sockets: all.filter((r) => r === 'TCPSocketWrap').length };
+    };
+    await new Promise((r) => setTimeout(r, 50));
+    const before = count();
+    const callback = s3Callback(options({ batchSize: 1000, flushIntervalMs: 60_000 }, true));
+    h = harness(callback, openai.url);
+    proxy.configure({ rule: ({ method, index }) => (method === 'PUT' && index === 0 ? { type: 'status', status: 503 } : undefined) });
+    await h.client.chat.completions.create(chat('handles'));
+    await h.manager.shutdown();
+    h = undefined;
+    await new Promise((r) => setTimeout(r, 100));
+    const after = count();
+    expect(after.timers).toBeLessThanOrEqual(before.timers);
+    expect(after.sockets).toBeLessThanOrEqual(before.sockets);
+    expect(await server.listObjects()).toHaveLength(1);
+  });
+
   it('an event after shutdown is reported, not lost silently', async () => {
     const callback = s3Callback(options());
     const reports: string[] = [];
