@@ -2,7 +2,8 @@
 // Basic auth, answered like Langfuse answers it (207 `{ successes, errors }`, one entry per batch
 // item, each item checked against the ingestion schema). It records every request and every item,
 // merges what arrived into traces and observations, and can be told to fail: answer 500, hang, or
-// answer 207 with an error for every item, for the next N requests or until told to recover.
+// answer 207 with an error for every item, for the next N requests or until told to recover; or
+// answer slowly.
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -88,6 +89,8 @@ export interface FakeLangfuseServer {
   describe(): string[];
   /** Misbehave for the next `count` ingestion requests (default: until `recover()`). */
   fail(failure: FakeLangfuseFailure, count?: number): void;
+  /** Answer every ingestion request only after `ms` (a slow but working Langfuse); 0 to stop. */
+  setLatency(ms: number): void;
   /** Answer normally again (hanging requests stay hung until the client gives up or close()). */
   recover(): void;
   /** Forget everything recorded and recover. */
@@ -151,6 +154,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions = {}): Prom
   const sockets = new Set<Socket>();
   let duplicates = 0;
   let failure: { kind: FakeLangfuseFailure; remaining: number } | undefined;
+  let latencyMs = 0;
 
   const takeFailure = (): FakeLangfuseFailure | undefined => {
     if (failure === undefined || failure.remaining <= 0) return undefined;
@@ -221,6 +225,10 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions = {}): Prom
       record.body = raw.trim() === '' ? undefined : (JSON.parse(raw) as unknown);
     } catch {
       return sendJson(res, record, 400, { message: 'Invalid request data', errors: ['body is not valid JSON'] });
+    }
+    if (latencyMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      if (res.destroyed) return;
     }
     ingest(res, record);
   };
@@ -309,10 +317,14 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions = {}): Prom
     fail: (kind, count = Number.POSITIVE_INFINITY) => {
       failure = { kind, remaining: count };
     },
+    setLatency: (ms) => {
+      latencyMs = Math.max(0, ms);
+    },
     recover: () => {
       failure = undefined;
     },
     reset: () => {
+      latencyMs = 0;
       requests.length = 0;
       items.length = 0;
       rejected.length = 0;

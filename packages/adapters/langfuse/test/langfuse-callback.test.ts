@@ -285,6 +285,20 @@ describe('flush and shutdown', () => {
     expect(langfuse.requests.length).toBeGreaterThanOrEqual(6);
   });
 
+  it('a slow Langfuse: flush() waits for its answer, and everything is there when it resolves', async () => {
+    langfuse.setLatency(300);
+    // flushAt 2: each call's items are uploaded as soon as they are queued, so at flush() time the
+    // client's queue is empty while the uploads still wait for their answer (its flushAsync() would
+    // resolve right away here).
+    h = harness(provider.url, [fastLangfuse(langfuse, { requestTimeoutMs: 5_000, flushAt: 2 })]);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => h?.openai.chat.completions.create(chat(`slow ${i}`))));
+    const report = await h.manager.flush();
+    expect(report.complete).toBe(true);
+    expect(new Set(langfuse.receivedEventIds())).toEqual(new Set(h.events.map((e) => e.id)));
+    expect(langfuse.requests.every((r) => r.status === 207)).toBe(true);
+    expect(h.errors).toEqual([]);
+  });
+
   it('large calls: batches the client splits at its 2.5 MB limit are all confirmed, nothing wrongly dropped', async () => {
     h = harness(provider.url, [fastLangfuse(langfuse, { flushIntervalMs: 60_000 })]);
     const big = 'x'.repeat(200_000);
