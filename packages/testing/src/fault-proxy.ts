@@ -94,6 +94,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let counts = fresh();
   const log: FaultProxy['log'] = [];
   const sockets = new Set<Socket>();
+  let closing: Promise<void> | undefined;
 
   const decide = (request: ProxiedRequest): Fault => {
     const ruled = rule?.(request);
@@ -212,10 +213,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       log.length = 0;
     },
     close() {
-      return new Promise<void>((resolve) => {
+      return (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
-      });
+      }));
     },
   };
 }

@@ -90,7 +90,7 @@ export interface S3Server {
   readObjects(prefix?: string): Promise<S3StoredObject[]>;
   /** Deletes every object in the bucket and forgets the counters. */
   reset(): Promise<void>;
-  /** Stops the server, destroys its sockets and clients, and removes its directory. */
+  /** Stops the server, destroys its sockets and clients, and removes its directory (once; later calls wait for the first). */
   close(): Promise<void>;
 }
 
@@ -168,6 +168,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   };
   let own: S3Client | undefined;
   const mine = (): S3Client => (own ??= client());
+  let closing: Promise<void> | undefined;
 
   const listObjects = async (prefix?: string): Promise<S3ObjectInfo[]> => {
     const out: S3ObjectInfo[] = [];
@@ -220,17 +221,21 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       received.length = 0;
       for (const k of Object.keys(accepted)) delete accepted[k];
     },
-    async close() {
-      for (const c of clients) c.destroy();
-      await new Promise<void>((resolve) => {
-        front.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      s3rver.httpServer?.closeAllConnections();
-      await s3rver.close();
-      await rm(directory, { recursive: true, force: true });
+    close() {
+      return (closing ??= shutdown());
     },
   };
+
+  async function shutdown(): Promise<void> {
+    for (const c of clients) c.destroy();
+    await new Promise<void>((resolve) => {
+      front.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
+    s3rver.httpServer?.closeAllConnections();
+    await s3rver.close();
+    await rm(directory, { recursive: true, force: true });
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,6 +1,7 @@
 // The S3 callback end to end: the real openai client through wrapOpenAI against the fake OpenAI
 // server, the real S3 client against s3rver (behind its SigV4-checking front, and for failure
 // cases behind the fault proxy). Every assertion reads the bucket back and parses every line.
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LlmCallbacksError } from '@llm-callbacks/core';
 import { startFakeOpenAI, startFaultProxy, startS3Server, type FakeOpenAIServer, type FaultProxy, type S3Server } from '@llm-callbacks/testing';
@@ -176,6 +177,18 @@ describe('what lands in the bucket', () => {
       expect(object.contentType).toMatch(/^application\/json/);
     }
     expect(events.map((e) => e.status).sort()).toEqual(['failure', 'success']);
+  });
+
+  it('your own S3 client: used for uploads, and left open by shutdown()', async () => {
+    const own = server.client();
+    h = harness(s3Callback({ bucket: server.bucket, client: own, prefix: 'byo' }), openai.url);
+    await h.client.chat.completions.create(chat('byo'));
+    await h.manager.shutdown();
+    h = undefined;
+    const { events } = await readBucket(server, 'byo/');
+    expect(events).toHaveLength(1);
+    // Still usable: the adapter did not destroy it.
+    await expect(own.send(new ListObjectsV2Command({ Bucket: server.bucket }))).resolves.toMatchObject({ KeyCount: 1 });
   });
 
   it('redactContent: prompts and completions replaced, the rest kept', async () => {
