@@ -11,7 +11,7 @@ export type Fault =
   | { type: 'forward' }
   /** Answer `status` without forwarding; `code` goes into the S3-style XML error body. */
   | { type: 'status'; status: number; code?: string; message?: string }
-  /** Wait, then forward. */
+  /** Wait, then forward (even if the client has given up by then: the late request still takes effect). */
   | { type: 'delay'; ms: number }
   /**
    * Destroy the client's connection: `before` the target sees the request, or `after` the target
@@ -156,8 +156,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         counts.delays += 1;
         entry.detail = `${fault.ms} ms`;
         await new Promise((resolve) => setTimeout(resolve, fault.ms));
-        if (req.socket.destroyed) return;
-        await forward(req, body, res);
+        // Forwarded even when the client gave up meanwhile: like a slow network, the request still
+        // reaches the server and takes effect; only its answer is lost.
+        await forward(req, body, req.socket.destroyed ? undefined : res);
         return;
       default:
         await forward(req, body, res);

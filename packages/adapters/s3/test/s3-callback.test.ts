@@ -332,11 +332,14 @@ describe('delivery', () => {
 
   it('an attempt slower than requestTimeoutMs is aborted and retried; the late write and the retry share one key', async () => {
     let puts = 0;
-    proxy.configure({ rule: ({ method }) => (method === 'PUT' && ++puts === 1 ? { type: 'delay', ms: 800 } : undefined) });
-    h = harness(s3Callback(options({ requestTimeoutMs: 200 }, true)), openai.url);
+    proxy.configure({ rule: ({ method }) => (method === 'PUT' && ++puts === 1 ? { type: 'delay', ms: 1_500 } : undefined) });
+    h = harness(s3Callback(options({ requestTimeoutMs: 400 }, true)), openai.url);
     await h.client.chat.completions.create(chat('slow'));
     await h.manager.flush();
-    await new Promise((r) => setTimeout(r, 900)); // let the delayed first PUT land too
+    // Let the delayed first PUT reach the server too (the proxy forwards it after its delay).
+    const deadline = Date.now() + 5_000;
+    while (proxy.counts.forwarded < proxy.counts.requests && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.counts.forwarded).toBe(proxy.counts.requests);
     const { objects, events } = await readBucket(server);
     expect(objects).toHaveLength(1);
     expect(events).toHaveLength(1);
