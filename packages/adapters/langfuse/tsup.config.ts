@@ -1,12 +1,4 @@
-// Builds @llm-callbacks/langfuse to dist/ as ESM (.js) and CommonJS (.cjs), each with its own .d.ts.
-import { defineConfig } from 'tsup';
+// Builds @llm-callbacks/langfuse with the shared recipe (tsup.shared.ts at the repository root).
+import { libraryBuild } from '../../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  external: ['@llm-callbacks/core'],
-});
+export default libraryBuild();
