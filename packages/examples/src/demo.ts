@@ -1,8 +1,10 @@
-// The llm-callbacks demo: one openai client, several callbacks, and a table of which callbacks
-// received each call's event. Runs against the real OpenAI API when OPENAI_API_KEY is set, else
-// against an embedded OpenAI-compatible server on 127.0.0.1.
+// The llm-callbacks demo: one openai client, several callbacks (a few in-process ones plus
+// Langfuse, Datadog and S3), and a table of which callbacks received each call's event. Runs against
+// the real OpenAI API when OPENAI_API_KEY is set, else against an embedded OpenAI-compatible server
+// on 127.0.0.1; each sink likewise uses the real service when configured, else an embedded one.
 //
 //   pnpm demo
+import './demo-env.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import {
   type CallbackManager,
 } from '@llm-callbacks/core';
 import { startFakeOpenAI, type FakeOpenAIServer } from '@llm-callbacks/testing';
+import { datadogSink, langfuseSink, s3Sink, type DemoSink } from './demo-sinks.js';
 import { printTable } from './table.js';
 
 const realApi = Boolean(process.env['OPENAI_API_KEY']);
@@ -36,13 +39,21 @@ function note(name: string, event: CallEvent): void {
   events.set(step, event);
 }
 
-/** The same callback, also noting every event it receives for the table. */
+/**
+ * The same callback, also noting every event it receives for the table. Every hook is delegated
+ * explicitly: adapters may be class instances whose methods a `{ ...spread }` would lose.
+ */
 function observed(callback: Callback): Callback {
-  const { onSuccess, onFailure } = callback;
+  const { onSuccess, onFailure, flush, shutdown, onRegister } = callback;
   return defineCallback({
-    ...callback,
+    name: callback.name,
+    ...(callback.required !== undefined ? { required: callback.required } : {}),
+    ...(callback.timeoutMs !== undefined ? { timeoutMs: callback.timeoutMs } : {}),
     ...(onSuccess ? { onSuccess: (e: CallEvent) => (note(callback.name, e), onSuccess.call(callback, e)) } : {}),
     ...(onFailure ? { onFailure: (e: CallEvent) => (note(callback.name, e), onFailure.call(callback, e)) } : {}),
+    ...(flush ? { flush: () => flush.call(callback) } : {}),
+    ...(shutdown ? { shutdown: () => shutdown.call(callback) } : {}),
+    ...(onRegister ? { onRegister: (r: Parameters<typeof onRegister>[0]) => onRegister.call(callback, r) } : {}),
   });
 }
 
@@ -61,9 +72,16 @@ async function main(): Promise<void> {
   if (!realApi) server = await startFakeOpenAI({ chunkDelayMs: 5 });
   const client = new OpenAI(realApi ? {} : { apiKey: 'sk-demo-not-a-real-key', baseURL: server?.url });
   const jsonlPath = join(mkdtempSync(join(tmpdir(), 'llm-callbacks-demo-')), 'events.jsonl');
+  const sinks: DemoSink[] = [await langfuseSink(), await datadogSink(), await s3Sink()];
 
   const manager = createCallbackManager({
-    callbacks: [sink('audit', 'both'), sink('metrics', 'success'), sink('alerts', 'failure'), jsonlCallback({ path: jsonlPath })].map(observed),
+    callbacks: [
+      sink('audit', 'both'),
+      sink('metrics', 'success'),
+      sink('alerts', 'failure'),
+      jsonlCallback({ path: jsonlPath }),
+      ...sinks.map((s) => s.callback),
+    ].map(observed),
   });
   manager.on('callbackError', (info) => console.error(`callback ${info.callback} failed: ${info.error.message}`));
   const openai = wrapOpenAI(client, manager);
@@ -77,14 +95,14 @@ async function main(): Promise<void> {
   rows.push({ step: 'plain', what: 'plain chat call' });
   await openai.chat.completions.create(chat('Say hi in three words.'), { metadata: { step: 'plain' } });
 
-  rows.push({ step: 'header', what: 'header x-litellm-disable-callbacks: metrics' });
+  rows.push({ step: 'header', what: 'header x-litellm-disable-callbacks: metrics,langfuse' });
   await openai.chat.completions.create(chat('Say hi.'), {
     metadata: { step: 'header' },
-    headers: { 'x-litellm-disable-callbacks': 'metrics' },
+    headers: { 'x-litellm-disable-callbacks': 'metrics,langfuse' },
   });
 
-  rows.push({ step: 'option', what: "option disableCallbacks: ['AUDIT', 'Jsonl']" });
-  await openai.chat.completions.create(chat('Say hi.'), { metadata: { step: 'option' }, disableCallbacks: ['AUDIT', 'Jsonl'] });
+  rows.push({ step: 'option', what: "option disableCallbacks: ['AUDIT', 'Jsonl', 'DataDog']" });
+  await openai.chat.completions.create(chat('Say hi.'), { metadata: { step: 'option' }, disableCallbacks: ['AUDIT', 'Jsonl', 'DataDog'] });
 
   rows.push({ step: 'scope', what: 'withCallbackContext (incoming header: audit)' });
   await withCallbackContext({ headers: { 'x-litellm-disable-callbacks': 'audit' } }, () =>
@@ -117,8 +135,23 @@ async function main(): Promise<void> {
 
   await manager.shutdown();
   const lines = readFileSync(jsonlPath, 'utf8').trim().split('\n');
-  console.log(`\njsonl callback wrote ${lines.length} events to ${jsonlPath}`);
-  console.log('stats:', JSON.stringify(manager.stats().callbacks));
+  console.log(`\njsonl: ${lines.length} events appended to ${jsonlPath}`);
+  for (const s of sinks) {
+    console.log(`\n${s.label}:`);
+    for (const line of await s.report()) console.log(`  ${line}`);
+    await s.close();
+  }
+  console.log('\nmanager.stats():');
+  printTable(
+    Object.entries(manager.stats().callbacks).map(([name, c]) => ({
+      callback: name,
+      delivered: String(c.delivered),
+      failed: String(c.failed),
+      timedOut: String(c.timedOut),
+      dropped: String(c.dropped),
+      disabled: String(c.disabled),
+    })),
+  );
   await server?.close();
 }
 

@@ -126,6 +126,18 @@ export function runAdapterContract(contract: AdapterContract): void {
       expect(await sink.receivedEventIds()).toContain(others[0]?.id);
     });
 
+    it('survives a spread: { ...callback, required: true } keeps its hooks, flush included, and cannot be disabled', async () => {
+      await manager.shutdown();
+      others = [];
+      const other = defineCallback({ name: 'contract-other', onSuccess: (e) => void others.push(e) });
+      // Users configure adapters this way; a class instance would lose flush/shutdown/onRegister here.
+      manager = createCallbackManager({ callbacks: [{ ...contract.createCallback(sink), required: true }, other] });
+      client = wrapOpenAI(new OpenAI({ apiKey: 'sk-contract-0123456789', baseURL: provider.url, maxRetries: 0 }), manager);
+      await client.chat.completions.create(body('spread'), { disableCallbacks: contract.name });
+      await manager.flush();
+      expect(await sink.receivedEventIds()).toContain(others[0]?.id);
+    });
+
     it('shutdown() delivers what is queued and is bounded', async () => {
       await client.chat.completions.create(body('before shutdown'));
       const started = Date.now();

@@ -231,5 +231,19 @@ class DatadogCallbackImpl implements DatadogCallback {
  * when given `tracer` or `init` options. See the package README for options and guarantees.
  */
 export function datadogCallback(options: DatadogCallbackOptions = {}): DatadogCallback {
-  return new DatadogCallbackImpl(options);
+  const impl = new DatadogCallbackImpl(options);
+  // A plain object with its hooks as own properties, like every other callback: `{ ...callback,
+  // required: true }` must keep flush, shutdown and onRegister (a class instance's methods would
+  // be lost by the spread, and with them the delivery guarantees).
+  return {
+    name: impl.name,
+    ...(impl.required !== undefined ? { required: impl.required } : {}),
+    ...(impl.timeoutMs !== undefined ? { timeoutMs: impl.timeoutMs } : {}),
+    onSuccess: (event) => impl.onSuccess(event),
+    onFailure: (event) => impl.onFailure(event),
+    flush: () => impl.flush(),
+    shutdown: () => impl.shutdown(),
+    onRegister: (reporter) => impl.onRegister(reporter),
+    state: () => impl.state(),
+  };
 }
