@@ -28,7 +28,6 @@ export interface CallbacksListResponse {
   body: CallbackList | CallbacksListError;
 }
 
-const HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
 
 export const NOT_CONFIGURED_MESSAGE =
   'GET /callbacks/list is refused because no authorize hook is configured, so that the list of logging callbacks is never exposed by accident. ' +
@@ -48,11 +47,16 @@ export async function answerCallbacksList<Req>(req: Req, options: CallbacksListO
   const list = options.manager.list();
   return {
     status: 200,
-    headers: HEADERS,
+    headers: jsonHeaders(),
     body: { success: [...list.success], failure: [...list.failure], success_and_failure: [...list.success_and_failure] },
   };
 }
 
 function refuse(message: string): CallbacksListResponse {
-  return { status: 403, headers: HEADERS, body: { error: { message, type: 'auth_error', param: null, code: '403' } } };
+  return { status: 403, headers: jsonHeaders(), body: { error: { message, type: 'auth_error', param: null, code: '403' } } };
+}
+
+/** A fresh object each time: some servers (Hono's node adapter) add headers to the one they are given. */
+function jsonHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 }

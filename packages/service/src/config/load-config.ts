@@ -207,14 +207,26 @@ export async function readConfig(source: string | URL | object, options: ReadCon
   const byName = new Map<string, Entry>();
   for (const entry of entries.values()) {
     const where = entry.paths[0] ?? [];
-    let callback: Callback;
+    let made: unknown;
     try {
-      callback = defineCallback(await entry.factory(entry.params as never, { name: entry.name, env }));
+      made = await entry.factory(entry.params as never, { name: entry.name, env });
     } catch (error) {
       issues.push({
         path: where,
         expected: `the adapter "${entry.name}" to start with the params given`,
-        found: `an error: ${(error as Error)?.message ?? String(error)}`,
+        found: `an error: ${errorMessage(error)}`,
+      });
+      continue;
+    }
+    let callback: Callback;
+    try {
+      callback = defineCallback(made as Callback);
+    } catch (error) {
+      issues.push({
+        path: where,
+        expected: `the adapter "${entry.name}" to return a callback ({ name, onSuccess and/or onFailure })`,
+        found: `one that is not usable: ${errorMessage(error)}`,
+        hint: 'check the factory in the adapters map',
       });
       continue;
     }
@@ -249,6 +261,10 @@ export async function readConfig(source: string | URL | object, options: ReadCon
     unusedSettings,
     file: input.file,
   };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function missingHook(callback: Callback, roles: ReadonlySet<Role>): { expected: string; found: string } | undefined {
