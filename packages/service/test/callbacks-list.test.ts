@@ -35,7 +35,7 @@ describe.each(FRAMEWORKS)('%s GET /callbacks/list', (framework) => {
   });
 
   it('refuses a caller the hook does not authorize, without the list', async () => {
-    for (const headers of [{ 'x-admin-key': 'wrong' }, {}]) {
+    for (const headers of [{ 'x-admin-key': 'wrong' }, {}] as Array<Record<string, string>>) {
       const answer = await http(`${service.url}/callbacks/list`, { headers });
       expect(answer.status).toBe(403);
       expect(answer.json()).toEqual({ error: { message: NOT_AUTHORIZED_MESSAGE, type: 'auth_error', param: null, code: '403' } });
