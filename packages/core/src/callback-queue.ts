@@ -23,6 +23,14 @@ export interface CallbackStats {
   pending: number;
   /** Calls that switched this callback off. */
   disabled: number;
+  /** Attempts to switch this callback off that a lock refused (manager-wide or `required`). */
+  refused: number;
+  /**
+   * Events the sink itself confirmed as stored, for callbacks that say so through
+   * `CallbackReporter.delivered` (the batching adapters do). `delivered` counts hook calls that
+   * completed, which for a batching sink means "accepted into its buffer", not "stored".
+   */
+  confirmed: number;
 }
 
 export interface QueueOptions {
@@ -53,7 +61,7 @@ interface Item {
 }
 
 export class CallbackQueue {
-  readonly stats: CallbackStats = { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0 };
+  readonly stats: CallbackStats = { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 };
   private readonly items: Item[] = [];
   private head = 0;
   private running = 0;

@@ -14,7 +14,21 @@ export interface CallbackReporter {
   error(error: unknown, details?: { readonly eventIds?: readonly string[] }): void;
   /** Events this callback accepted and then had to give up on (emitted as `eventDropped`; counted as dropped). */
   dropped(eventIds: readonly string[], reason: 'overflow' | 'gave-up'): void;
+  /**
+   * Events the sink confirmed as stored (counted as `confirmed` in `stats()`). The manager's
+   * reporter always has it; optional so a reporter written for an older core still type-checks:
+   * call it as `reporter.delivered?.(ids)`.
+   */
+  delivered?(eventIds: readonly string[]): void;
 }
+
+/**
+ * Message-content redaction: `true` replaces prompts, completions, streamed output and tool-call
+ * arguments with a marker (core's `redactMessageContent`); a function returns the event to deliver
+ * instead. A function that throws, or returns something that is not an object, fails closed: the
+ * callback gets the event with its request and response content dropped.
+ */
+export type RedactMessages = boolean | ((event: CallEvent) => CallEvent);
 
 /**
  * A logging callback. Implement `onSuccess`, `onFailure` or both; which ones decides the list
@@ -37,6 +51,8 @@ export interface Callback {
   readonly required?: boolean;
   /** Longest time one hook call may take before it is reported as timed out (default: the manager's). */
   readonly timeoutMs?: number;
+  /** Redaction for this callback only; when unset, the manager's `redactMessages` applies. */
+  readonly redactMessages?: RedactMessages;
 }
 
 /** Which lists of `manager.list()` a callback belongs to, from the hooks it implements. */
@@ -78,6 +94,10 @@ export function assertCallback(value: unknown): asserts value is Callback {
   }
   if (cb['required'] !== undefined && typeof cb['required'] !== 'boolean') {
     throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": required must be a boolean, got ${typeof cb['required']}.`);
+  }
+  const redact = cb['redactMessages'];
+  if (redact !== undefined && typeof redact !== 'boolean' && typeof redact !== 'function') {
+    throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": redactMessages must be true, false or a function (event) => event, got ${typeof redact}.`);
   }
   const timeout = cb['timeoutMs'];
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {

@@ -12,10 +12,12 @@ export type {
   EventDroppedInfo,
   InternalErrorInfo,
   DeliveryReport,
+  AuditStats,
   FlushOptions,
 } from './manager.js';
+export type { HandleSignalsOptions } from './signal-handling.js';
 export { defineCallback, callbackKind } from './callback.js';
-export type { Callback, CallbackKind, CallbackReporter } from './callback.js';
+export type { Callback, CallbackKind, CallbackReporter, RedactMessages } from './callback.js';
 export { CallbackTimeoutError } from './callback-queue.js';
 export type { CallbackStats, OverflowPolicy } from './callback-queue.js';
 
@@ -49,8 +51,12 @@ export type { ConsoleCallbackOptions } from './callbacks/console-callback.js';
 export { jsonlCallback } from './callbacks/jsonl-callback.js';
 export type { JsonlCallbackOptions } from './callbacks/jsonl-callback.js';
 
+// Durable spool: events on local disk before acknowledging, replayed after a crash
+export { durableCallback, SpoolWriteError } from './spool/durable-callback.js';
+export type { DurableCallback, DurableCallbackOptions, SpoolStats, SpooledBatch, BatchDelivery } from './spool/durable-callback.js';
+
 // Redaction for sinks that must not keep message content
-export { redactMessageContent, CONTENT_REDACTED } from './redact-content.js';
+export { redactMessageContent, dropMessageContent, CONTENT_REDACTED } from './redact-content.js';
 
 // Errors and secrets
 export { LlmCallbacksError } from './errors.js';

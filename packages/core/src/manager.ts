@@ -1,11 +1,12 @@
 // The callback manager: the registry of callbacks, the disable decision for each call, and the
 // dispatcher that hands every event to each callback's queue off the call's path.
 import { EventEmitter } from 'eventemitter3';
-import { assertCallback, callbackKind, type Callback, type CallbackReporter } from './callback.js';
+import { assertCallback, callbackKind, type Callback, type CallbackReporter, type RedactMessages } from './callback.js';
 import { CallbackQueue, type CallbackStats, type Hook, type OverflowPolicy } from './callback-queue.js';
 import {
   DEFAULT_DISABLE_HEADER,
   MAX_DISABLE_VALUE_LENGTH,
+  NOTHING_DISABLED,
   decideDisabled,
   type DisableDecision,
   type DisableRequest,
@@ -14,6 +15,8 @@ import {
 } from './disable-policy.js';
 import { CallEventSchema, type CallEvent, type DisableSource, type IgnoredDisable } from './event.js';
 import { LlmCallbacksError, toError } from './errors.js';
+import { applyRedaction } from './redact-content.js';
+import { installSignalHandlers, resolveSignalOptions, type HandleSignalsOptions } from './signal-handling.js';
 
 export interface CallbackManagerOptions {
   /** Callbacks to register, in order. */
@@ -32,6 +35,16 @@ export interface CallbackManagerOptions {
   concurrency?: number;
   /** Longest disable header or option value accepted, in characters (default 8192). */
   maxDisableValueLength?: number;
+  /**
+   * Replace message content (prompts, completions, streamed output, tool-call arguments) with a
+   * marker before events reach callbacks; a callback's own `redactMessages` wins. Default false.
+   */
+  redactMessages?: RedactMessages;
+  /**
+   * On SIGTERM / SIGINT (and beforeExit) flush within a bound before the process goes, then let the
+   * signal have its normal effect. `true` uses the defaults (5 000 ms); see {@link HandleSignalsOptions}.
+   */
+  handleSignals?: boolean | HandleSignalsOptions;
 }
 
 /** The shape of LiteLLM's `GET /callbacks/list`. */
@@ -97,6 +110,18 @@ export interface CallbackManagerEvents {
   internalError: (info: InternalErrorInfo) => void;
 }
 
+/** Per-call audit counters of the disable policy, since the manager was created. */
+export interface AuditStats {
+  /** Calls that switched at least one callback off (each emitted `callbacksDisabled`). */
+  disablingCalls: number;
+  /** Calls with at least one disable attempt a lock refused (each emitted `disableRefused`). */
+  refusedCalls: number;
+  /** Calls with disable requests that were not usable (each emitted `disableIgnored`). */
+  ignoredCalls: number;
+  /** Calls whose policy decision failed and therefore disabled nothing (each emitted `internalError`). */
+  policyErrors: number;
+}
+
 export interface DeliveryReport {
   /** true when every queue drained and every callback's flush finished within the time allowed. */
   complete: boolean;
@@ -104,6 +129,10 @@ export interface DeliveryReport {
   pending: number;
   /** Counters per callback (by canonical name). */
   callbacks: Record<string, CallbackStats>;
+  /** The per-callback counters summed over the callbacks registered now. */
+  totals: CallbackStats;
+  /** How calls used the disable policy. */
+  audit: AuditStats;
 }
 
 export interface FlushOptions {
@@ -133,6 +162,10 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
   /** Events being assembled (a response body being read, say): flush waits for them. */
   private readonly building = new Set<Promise<unknown>>();
   private readonly reportedOnce = new Set<string>();
+  private readonly audit: AuditStats = { disablingCalls: 0, refusedCalls: 0, ignoredCalls: 0, policyErrors: 0 };
+  private readonly redactMessages: RedactMessages;
+  private uninstallSignals: (() => void) | undefined;
+  private reported = 0;
   private closed = false;
 
   constructor(options: CallbackManagerOptions = {}) {
@@ -175,7 +208,14 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
       concurrency: positive(options.concurrency, DEFAULTS.concurrency, 'concurrency'),
       overflow,
     };
+    const redact = options.redactMessages ?? false;
+    if (typeof redact !== 'boolean' && typeof redact !== 'function') {
+      throw new LlmCallbacksError('INVALID_OPTIONS', `redactMessages must be true, false or a function (event) => event, got ${JSON.stringify(redact)}.`);
+    }
+    this.redactMessages = redact;
+    const signals = resolveSignalOptions(options.handleSignals);
     for (const callback of options.callbacks ?? []) this.register(callback);
+    if (signals) this.uninstallSignals = installSignalHandlers(this, signals);
   }
 
   /** Adds a callback. Throws when the name is taken (case-insensitively) or the callback has no hook. */
@@ -220,6 +260,9 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
           this.emitSafe('eventDropped', { callback: callback.name, eventId, reason });
         }
       },
+      delivered: (eventIds) => {
+        queue.stats.confirmed += Array.isArray(eventIds) ? eventIds.length : 0;
+      },
     };
     try {
       callback.onRegister(reporter);
@@ -246,6 +289,11 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     void queue.idle().then(() => this.retired.delete(queue));
   }
 
+  /** Changes whenever an event is reported (for handleSignals' beforeExit flush). */
+  get activity(): number {
+    return this.reported;
+  }
+
   /** How many callbacks are registered. */
   get size(): number {
     return this.registry.size;
@@ -268,20 +316,54 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
    * Wrappers call this once, when the call starts.
    */
   decide(request: DisableRequest, callId: string): DisableDecision {
-    const decision = decideDisabled(this.targets, this.policy, request);
-    if (decision.internalError) {
-      this.emitSafe('internalError', { where: 'disable policy (failed closed: nothing disabled)', error: decision.internalError, eventId: callId });
-    }
-    if (decision.disabled.length > 0) {
-      this.emitSafe('callbacksDisabled', { callId, disabled: decision.disabled, sources: decision.sources });
-    }
-    if (decision.ignored.length > 0) {
-      const refused = decision.ignored.filter((i) => i.reason === 'locked' || i.reason === 'required');
-      const ignored = decision.ignored.filter((i) => i.reason !== 'locked' && i.reason !== 'required');
-      if (ignored.length > 0) this.emitSafe('disableIgnored', { callId, ignored });
-      if (refused.length > 0) this.emitSafe('disableRefused', { callId, ignored: refused });
+    let decision: DisableDecision;
+    try {
+      decision = decideDisabled(this.targets, this.policy, request);
+      if (decision.internalError) {
+        this.audit.policyErrors += 1;
+        this.emitSafe('internalError', { where: 'disable policy (failed closed: nothing disabled)', error: decision.internalError, eventId: callId });
+      }
+      if (decision.disabled.length > 0) {
+        this.audit.disablingCalls += 1;
+        this.emitSafe('callbacksDisabled', { callId, disabled: decision.disabled, sources: decision.sources });
+      }
+      if (decision.ignored.length > 0) {
+        const refused = decision.ignored.filter((i) => i.reason === 'locked' || i.reason === 'required');
+        const ignored = decision.ignored.filter((i) => i.reason !== 'locked' && i.reason !== 'required');
+        if (ignored.length > 0) {
+          this.audit.ignoredCalls += 1;
+          this.emitSafe('disableIgnored', { callId, ignored });
+        }
+        if (refused.length > 0) {
+          this.audit.refusedCalls += 1;
+          this.countRefused(refused.map((r) => r.name));
+          this.emitSafe('disableRefused', { callId, ignored: refused });
+        }
+      }
+    } catch (error) {
+      // Bookkeeping around the decision failed (it never should): the call must still go ahead,
+      // and it must disable nothing.
+      this.audit.policyErrors += 1;
+      decision = { ...NOTHING_DISABLED, internalError: toError(error) };
+      try {
+        this.reportInternalError('disable policy (failed closed: nothing disabled)', error, callId);
+      } catch {
+        // Reporting is what failed; the decision above stands.
+      }
     }
     return decision;
+  }
+
+  /** One refusal per callback per call, however many sources asked. */
+  private countRefused(names: Iterable<unknown>): void {
+    const seen = new Set<string>();
+    for (const name of names) {
+      const key = String(name).toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const entry = this.registry.get(key);
+      if (entry) entry.queue.stats.refused += 1;
+    }
   }
 
   /**
@@ -289,6 +371,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
    * `event.disabledCallbacks`. Returns at once; delivery happens on a later turn of the event loop.
    */
   report(event: CallEvent): void {
+    this.reported += 1;
     // The event goes to the callbacks registered now (one unregistered before the dispatcher runs
     // still gets it); an event reported once shutdown() has begun is dropped and reported.
     const targets = [...this.registry];
@@ -313,13 +396,15 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
   /** Counters per callback, and what is pending. */
   stats(): DeliveryReport {
     const callbacks: Record<string, CallbackStats> = {};
+    const totals: CallbackStats = { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 };
     let pending = this.building.size;
     for (const { callback, queue } of this.registry.values()) {
       callbacks[callback.name] = { ...queue.stats };
+      for (const key of Object.keys(totals) as Array<keyof CallbackStats>) totals[key] += queue.stats[key];
       pending += queue.size;
     }
     for (const queue of this.retired) pending += queue.size;
-    return { complete: pending === 0, pending, callbacks };
+    return { complete: pending === 0, pending, callbacks, totals, audit: { ...this.audit } };
   }
 
   /**
@@ -332,6 +417,8 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
 
   /** Flushes, then shuts every callback down; bounded by `timeoutMs`. Later events are dropped and reported. */
   async shutdown(options: FlushOptions = {}): Promise<DeliveryReport> {
+    this.uninstallSignals?.();
+    this.uninstallSignals = undefined;
     const report = await this.drain('shutdown', options.timeoutMs ?? 10_000);
     this.closed = true;
     return report;
@@ -379,22 +466,44 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
         const [key, { callback, queue }] = target;
         if (typeof callback[hook] !== 'function') continue;
         if (disabled.has(key)) {
-          queue.stats.disabled += 1;
-          continue;
+          // Checked again here, not only in the policy: an event built elsewhere (a custom wrapper
+          // calling report() itself) must not skip a locked callback either.
+          if (this.allowDynamicCallbackDisabling && callback.required !== true) {
+            queue.stats.disabled += 1;
+            continue;
+          }
+          queue.stats.refused += 1;
         }
         recipients.push(target);
       }
       // One frozen event for all: a callback that tries to change it fails (and is reported) instead
       // of changing what the others receive; cheaper than a copy per callback.
       if (recipients.length > 1) deepFreeze(event);
+      const redacted = new Map<RedactMessages, CallEvent>();
       recipients.forEach(([key, entry]) => {
-        if (closed) return entry.queue.drop(event, 'shutdown');
-        entry.queue.enqueue(event, hook);
+        const delivered = this.redactedFor(event, entry.callback, redacted, recipients.length > 1);
+        if (closed) return entry.queue.drop(delivered, 'shutdown');
+        entry.queue.enqueue(delivered, hook);
         if (this.registry.get(key) !== entry) this.retire(entry.queue);
       });
     } catch (error) {
       this.emitSafe('internalError', { where: 'dispatch', eventId, error: toError(error) });
     }
+  }
+
+  /** The event as `callback` may see it: redacted once per redaction setting and shared. */
+  private redactedFor(event: CallEvent, callback: Callback, cache: Map<RedactMessages, CallEvent>, shared: boolean): CallEvent {
+    const redact = callback.redactMessages ?? this.redactMessages;
+    if (redact === false) return event;
+    let copy = cache.get(redact);
+    if (!copy) {
+      const { event: result, error } = applyRedaction(event, redact);
+      if (error) this.reportInternalError(`redactMessages for "${callback.name}" (failed closed: content dropped)`, error, event.id);
+      copy = result;
+      if (shared) deepFreeze(copy);
+      cache.set(redact, copy);
+    }
+    return copy;
   }
 
   /** Emits without letting a throwing listener escape; with no listener, warns once per kind. */

@@ -846,11 +846,13 @@ describe('stats()', () => {
       complete: true,
       pending: 0,
       callbacks: {
-        ok: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0 },
-        flaky: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0 },
-        hang: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0 },
-        'failures-only': { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0 },
+        ok: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
+        flaky: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
+        hang: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
+        'failures-only': { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
       },
+      totals: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
+      audit: { disablingCalls: 0, refusedCalls: 0, ignoredCalls: 0, policyErrors: 0 },
     });
     manager.report(makeEvent()); // ok, flaky, hang
     manager.report(makeEvent({ disabledCallbacks: ['OK', 'hang'] })); // flaky only
@@ -864,11 +866,13 @@ describe('stats()', () => {
       complete: true,
       pending: 0,
       callbacks: {
-        ok: { delivered: 3, failed: 0, timedOut: 0, dropped: 1, pending: 0, disabled: 1 },
-        flaky: { delivered: 2, failed: 1, timedOut: 0, dropped: 1, pending: 0, disabled: 1 },
-        hang: { delivered: 0, failed: 0, timedOut: 1, dropped: 1, pending: 0, disabled: 1 },
-        'failures-only': { delivered: 1, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 1 },
+        ok: { delivered: 3, failed: 0, timedOut: 0, dropped: 1, pending: 0, disabled: 1, refused: 0, confirmed: 0 },
+        flaky: { delivered: 2, failed: 1, timedOut: 0, dropped: 1, pending: 0, disabled: 1, refused: 0, confirmed: 0 },
+        hang: { delivered: 0, failed: 0, timedOut: 1, dropped: 1, pending: 0, disabled: 1, refused: 0, confirmed: 0 },
+        'failures-only': { delivered: 1, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 1, refused: 0, confirmed: 0 },
       },
+      totals: { delivered: 6, failed: 1, timedOut: 1, dropped: 3, pending: 0, disabled: 4, refused: 0, confirmed: 0 },
+      audit: { disablingCalls: 0, refusedCalls: 0, ignoredCalls: 0, policyErrors: 0 },
     });
   });
 
