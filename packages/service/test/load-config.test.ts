@@ -224,6 +224,29 @@ describe('invalid configs: each problem names its path, what was expected and wh
     );
   });
 
+  it('reports the problems of every stage in one run, in file order (the README example)', async () => {
+    const yaml = [
+      'litellm_settings:',
+      '  callbacks: [s3]',
+      '  success_callback: ["langfuze"]',
+      '  allow_dynamic_callback_disabling: "false"',
+      'callback_settings:',
+      '  s3:',
+      '    bucket: os.environ/LOG_BUCKET',
+      '',
+    ].join('\n');
+    const path = await file('litellm-config.yaml', yaml);
+    const error = await configError(loadConfig(path, { ...testAdapters(['langfuse', 'datadog', 's3']), env: {} }));
+    expect(error.message).toBe(
+      [
+        `Invalid llm-callbacks config in ${path} (3 problems):`,
+        '  - litellm_settings.success_callback[0] (line 3, column 22): expected the name of a known callback: datadog, langfuse, s3, found the name "langfuze"; did you mean "langfuse"? Otherwise add it to the adapters map passed to loadConfig, or remove it from the config',
+        '  - litellm_settings.allow_dynamic_callback_disabling (line 4, column 37): expected true or false (a YAML/JSON boolean, unquoted), since this is the compliance lock and is never guessed, found the string "false"',
+        '  - callback_settings.s3.bucket (line 7, column 13): expected environment variable LOG_BUCKET to be set (referenced as os.environ/LOG_BUCKET), found it unset; set LOG_BUCKET, or define it under environment_variables in the config',
+      ].join('\n'),
+    );
+  });
+
   it.each([
     ['"false"', 'the string "false"'],
     ['no', 'the string "no"'],

@@ -41,10 +41,12 @@ export const LiteLLMConfigSchema = z
   .object(
     {
       litellm_settings: LitellmSettingsSchema.nullish(),
-      /** Per-callback parameters by callback name (LiteLLM's top-level `callback_settings`). */
-      callback_settings: z
-        .record(z.string(), AdapterParamsSchema.nullable(), { error: 'a mapping from callback name to its parameters' })
-        .nullish(),
+      /**
+       * Per-callback parameters by callback name (LiteLLM's top-level `callback_settings`). Each
+       * entry is checked with AdapterParamsSchema only when a list names its callback: settings for
+       * callbacks this service does not use are left alone.
+       */
+      callback_settings: z.record(z.string(), z.unknown(), { error: 'a mapping from callback name to its parameters' }).nullish(),
       /** Variables for `os.environ/NAME` references (and handed to adapter factories); never written to process.env. */
       environment_variables: z
         .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'a string, number or boolean value' }), {

@@ -109,7 +109,7 @@ export async function readConfig(source: string | URL | object, options: ReadCon
   const issues: RawIssue[] = [];
   const origins: EnvOrigins = new Map();
   const fail: () => never = () => {
-    throw new ConfigError(locateAll(issues, input, origins), input.file);
+    throw new ConfigError(locateAll(issues, input), input.file);
   };
 
   // 1. The environment, and references in the keys we read, resolved before validation, so that an
@@ -127,21 +127,22 @@ export async function readConfig(source: string | URL | object, options: ReadCon
     document = { ...root, litellm_settings: resolvedSettings };
   }
 
-  // 2. Shapes and types.
+  // 2. Shapes and types. Later steps go on with what is usable, so one run reports everything.
   const parsed = LiteLLMConfigSchema.safeParse(document, { reportInput: true });
-  if (!parsed.success) {
-    issues.push(...parsed.error.issues.map((issue) => fromZod(issue, origins)));
-    fail();
-  }
-  if (issues.length > 0) fail();
-  const config = parsed.data;
-  const litellm = config.litellm_settings ?? {};
+  if (!parsed.success) issues.push(...parsed.error.issues.map((issue) => fromZod(issue, origins)));
+  const documentRoot = isMapping(document) ? document : {};
+  const litellm = isMapping(documentRoot['litellm_settings']) ? documentRoot['litellm_settings'] : {};
+  const callbackSettings = isMapping(documentRoot['callback_settings']) ? documentRoot['callback_settings'] : {};
 
   // 3. Which adapter each name is, and in which roles.
   const known = new Map(Object.entries(adapters).map(([name, factory]) => [name.toLowerCase(), { name, factory }]));
   const entries = new Map<string, Entry>();
   for (const [key, roles] of LISTS) {
-    (litellm[key] ?? []).forEach((name, index) => {
+    const list = litellm[key];
+    if (!Array.isArray(list)) continue;
+    list.forEach((name: unknown, index) => {
+      // Not a name: already reported by the schema.
+      if (typeof name !== 'string' || name === '') return;
       const path = ['litellm_settings', key, index];
       const adapter = known.get(name.toLowerCase());
       if (!adapter || typeof adapter.factory !== 'function') {
@@ -163,7 +164,7 @@ export async function readConfig(source: string | URL | object, options: ReadCon
   // 4. Params: callback_settings.<name> or litellm_settings.<name>_callback_params, one of them.
   const unusedSettings: string[] = [];
   const settingsParams = new Map<string, { path: PropertyKey[]; value: unknown }>();
-  for (const [key, value] of Object.entries(config.callback_settings ?? {})) {
+  for (const [key, value] of Object.entries(callbackSettings)) {
     const target = key.toLowerCase();
     if (entries.has(target)) settingsParams.set(target, { path: ['callback_settings', key], value });
     else unusedSettings.push(`callback_settings.${key}`);
@@ -254,7 +255,8 @@ export async function readConfig(source: string | URL | object, options: ReadCon
     fail();
   }
 
-  const lock = litellm.allow_dynamic_callback_disabling;
+  // Only reached when the schema accepted the document, so the lock is a boolean or absent.
+  const lock = parsed.data?.litellm_settings?.allow_dynamic_callback_disabling;
   return {
     managerOptions: { callbacks, ...(lock === undefined ? {} : { allowDynamicCallbackDisabling: lock }) },
     adapters: created,
@@ -290,8 +292,9 @@ function originNote(path: readonly PropertyKey[], origins: EnvOrigins): string {
   return origin ? ` (from ${origin})` : '';
 }
 
-function locateAll(issues: readonly RawIssue[], input: ConfigSource, _origins: EnvOrigins): ConfigIssue[] {
-  return issues.map((issue) => {
+/** Issues with their place in the file, in file order (those without a place keep theirs, last). */
+function locateAll(issues: readonly RawIssue[], input: ConfigSource): ConfigIssue[] {
+  const located = issues.map((issue): ConfigIssue => {
     const position = input.locate(issue.path);
     return {
       path: formatPath(issue.path),
@@ -301,6 +304,8 @@ function locateAll(issues: readonly RawIssue[], input: ConfigSource, _origins: E
       ...(position ? { line: position.line, column: position.column } : {}),
     };
   });
+  const order = (issue: ConfigIssue): number => (issue.line ?? Number.MAX_SAFE_INTEGER) * 100_000 + (issue.column ?? 0);
+  return located.sort((a, b) => order(a) - order(b));
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
