@@ -2,12 +2,15 @@
 // S3 client and the upload queue. Hooks only hand the event to the queue, so they return at once;
 // flush() and shutdown() wait for the bucket.
 import { S3Client } from '@aws-sdk/client-s3';
-import { defineCallback, type Callback } from '@llm-callbacks/core';
+import { defineCallback, type BatchDelivery, type Callback } from '@llm-callbacks/core';
 import { resolveS3Options, type ResolvedS3Options, type S3CallbackOptions } from './options.js';
 import { UploadQueue, type S3CallbackStats } from './upload-queue.js';
 
-/** The S3 callback: a regular Callback with its own counters. */
-export interface S3Callback extends Callback {
+/**
+ * The S3 callback: a regular Callback with its own counters. `deliverBatch` is what core's
+ * `durableCallback` uses: one spooled segment, uploaded under keys derived from the segment alone.
+ */
+export interface S3Callback extends Callback, BatchDelivery {
   readonly name: string;
   /** The bucket written to (after environment fallbacks). */
   readonly bucket: string;
@@ -31,6 +34,7 @@ export function s3Callback(options: S3CallbackOptions = {}): S3Callback {
     flush: () => queue.flush(),
     shutdown: () => queue.shutdown(),
     onRegister: (reporter) => queue.setReporter(reporter),
+    deliverBatch: (batch) => queue.deliverBatch(batch),
     stats: () => queue.stats(),
   });
 }

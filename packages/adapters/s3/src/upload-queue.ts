@@ -7,7 +7,7 @@
 // batch failed for good), with the reason sent to the reporter.
 import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { CallbackReporter, CallEvent } from '@llm-callbacks/core';
+import type { CallbackReporter, CallEvent, SpooledBatch } from '@llm-callbacks/core';
 import { buildObjectKey, encodeDynamicPrefix, encodeKeySegment } from './object-key.js';
 import { S3_DEFAULTS, type ResolvedS3Options } from './options.js';
 import { backoffDelay, describeFailure, isTransient, S3DeliveryError } from './retry-policy.js';
@@ -45,6 +45,8 @@ interface Batch {
   readonly body: Buffer;
   readonly md5: string;
   started: boolean;
+  /** Part of a durable spool's segment: on give-up the events stay in the spool (not dropped). */
+  readonly spooled: boolean;
   outcome?: 'uploaded' | 'gave-up';
   readonly settled: Promise<void>;
   resolve(): void;
@@ -147,6 +149,63 @@ export class UploadQueue {
     }
   }
 
+  /**
+   * Uploads one spooled segment (see core's durableCallback) under keys derived only from the
+   * segment: `{prefix}/{day}/{hour}/{segment time}-{segment id}-{part}.ndjson` (or the event id for
+   * `json`). A later process replaying the same segment therefore writes the same keys with the same
+   * bodies, and an upload repeated after a crash overwrites instead of duplicating. Resolves when
+   * every object is in the bucket; rejects when one was given up (the spool keeps the segment and
+   * tries again; nothing is reported as dropped).
+   */
+  async deliverBatch(segment: SpooledBatch): Promise<void> {
+    if (this.closed) throw new Error(`${this.options.name}: shut down; spooled segment ${segment.id} stays in the spool.`);
+    const at = new Date(segment.createdAt);
+    const base = encodeKeySegment(segment.id);
+    // Group by prefix in order of first appearance, then cut by batchSize / maxBatchBytes: the same
+    // events in the same order always give the same parts.
+    const groups = new Map<string, Entry[]>();
+    for (const event of segment.events) {
+      const id = typeof event?.id === 'string' ? event.id : 'unknown';
+      const text = serializeEvent(event, this.options.redactContent);
+      const prefix = this.prefixFor(event, id);
+      let group = groups.get(prefix);
+      if (!group) groups.set(prefix, (group = []));
+      group.push({ id, text, bytes: Buffer.byteLength(text) + 1 });
+    }
+    const batches: Batch[] = [];
+    let part = 0;
+    for (const [prefix, entries] of groups) {
+      if (this.options.format === 'json') {
+        for (const entry of entries) batches.push(this.addBatch(buildObjectKey(prefix, at, encodeKeySegment(entry.id), 'json'), [entry], entry.text, true));
+        continue;
+      }
+      let chunk: Entry[] = [];
+      let bytes = 0;
+      const emit = (): void => {
+        if (chunk.length === 0) return;
+        const unique = `${base}-${String(part++).padStart(3, '0')}`;
+        batches.push(this.addBatch(buildObjectKey(prefix, at, unique, 'ndjson'), chunk, chunk.map((e) => `${e.text}\n`).join(''), true));
+        chunk = [];
+        bytes = 0;
+      };
+      for (const entry of entries) {
+        if (chunk.length >= this.options.batchSize || (chunk.length > 0 && bytes + entry.bytes > this.options.maxBatchBytes)) emit();
+        chunk.push(entry);
+        bytes += entry.bytes;
+      }
+      emit();
+    }
+    this.counters.accepted += segment.events.length;
+    this.pump();
+    await Promise.all(batches.map((b) => b.settled));
+    const lost = batches.filter((b) => b.outcome !== 'uploaded');
+    if (lost.length > 0) {
+      throw new Error(
+        `${this.options.name}: ${lost.length} of the ${batches.length} object(s) of spooled segment ${segment.id} could not be written to s3://${this.options.bucket} (each attempt was reported).`,
+      );
+    }
+  }
+
   /** Resolves when every event accepted before the call is in the bucket; rejects when some were given up (already reported). */
   async flush(): Promise<void> {
     this.cutAll();
@@ -192,8 +251,11 @@ export class UploadQueue {
         const unstarted = this.batches.filter((b) => !b.started);
         if (unstarted.length > 0) {
           const ids = unstarted.flatMap((b) => b.ids);
+          const kept = unstarted.filter((b) => b.spooled).length;
           this.reporter.error(
-            new Error(`${this.options.name}: shutdown() ran out of time (${this.options.shutdownTimeoutMs} ms) before ${unstarted.length} object(s) could be uploaded; their ${ids.length} events are given up.`),
+            new Error(
+              `${this.options.name}: shutdown() ran out of time (${this.options.shutdownTimeoutMs} ms) before ${unstarted.length} object(s) could be uploaded; their ${ids.length} events are given up${kept > 0 ? ` (those of ${kept} spooled object(s) stay in the durable spool)` : ''}.`,
+            ),
             { eventIds: ids },
           );
           for (const batch of unstarted) {
@@ -222,7 +284,7 @@ export class UploadQueue {
   }
 
   private throwIfLost(batches: readonly Batch[], what: string): void {
-    const lost = batches.filter((b) => b.outcome === 'gave-up');
+    const lost = batches.filter((b) => b.outcome === 'gave-up' && !b.spooled);
     if (lost.length === 0) return;
     const events = lost.reduce((n, b) => n + b.ids.length, 0);
     throw new Error(
@@ -296,23 +358,26 @@ export class UploadQueue {
     this.pump();
   }
 
-  private addBatch(key: string, entries: readonly Entry[], text: string): void {
+  private addBatch(key: string, entries: readonly Entry[], text: string, spooled = false): Batch {
     const body = Buffer.from(text, 'utf8');
     let resolve!: () => void;
     const settled = new Promise<void>((r) => {
       resolve = r;
     });
-    this.batches.push({
+    const batch: Batch = {
       key,
       ids: entries.map((e) => e.id),
       body,
       // Content-MD5 lets S3 refuse a body damaged on the way (BadDigest), whatever the checksum settings.
       md5: createHash('md5').update(body).digest('base64'),
       started: false,
+      spooled,
       settled,
       resolve,
-    });
+    };
+    this.batches.push(batch);
     this.inBatches += entries.length;
+    return batch;
   }
 
   private pump(): void {
@@ -389,7 +454,7 @@ export class UploadQueue {
     if (uploaded) {
       this.counters.uploadedEvents += batch.ids.length;
       this.counters.uploadedObjects += 1;
-    } else {
+    } else if (!batch.spooled) {
       this.counters.gaveUp += batch.ids.length;
       this.reporter.dropped(batch.ids, 'gave-up');
     }

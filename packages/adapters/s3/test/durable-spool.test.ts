@@ -1,0 +1,117 @@
+// The durable spool end to end, across processes: a child makes 1,000 calls while S3 cannot be
+// reached, is killed with SIGKILL once every hook was acknowledged; a second process with S3
+// reachable delivers what the first left. The bucket then holds every call exactly once.
+//
+// "Unreachable" is a fault proxy that drops every connection: two requests in three before they
+// reach S3, one in three after S3 stored the object (the answer is lost). So some objects land
+// while the first process believes nothing did, and the replay must overwrite them (same keys),
+// not add to them: without deterministic keys per spooled segment, those events would be there twice.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, startFaultProxy, startS3Server, type FakeOpenAIServer, type FaultProxy, type S3Server } from '@llm-callbacks/testing';
+import { readBucket } from './helpers.js';
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'durable-spool-child.ts');
+const CALLS = 1_000;
+
+let s3: S3Server;
+let openai: FakeOpenAIServer;
+let proxy: FaultProxy;
+let spoolDir: string;
+
+beforeAll(async () => {
+  s3 = await startS3Server();
+  openai = await startFakeOpenAI();
+  proxy = await startFaultProxy({ target: s3.endpoint, rule: (r) => ({ type: 'drop', when: r.index % 3 === 0 ? 'after' : 'before' }) });
+  spoolDir = await mkdtemp(join(tmpdir(), 'durable-spool-e2e-'));
+});
+
+afterAll(async () => {
+  await Promise.all([s3?.close(), openai?.close(), proxy?.close()]);
+  if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+});
+
+interface Child {
+  process: ChildProcess;
+  /** Resolves with the JSON after `marker` on stdout. */
+  line: Promise<Record<string, unknown>>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+}
+
+function startChild(env: Record<string, string>, marker: 'READY' | 'DONE'): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@llm-callbacks/source', CHILD], {
+    cwd: dirname(CHILD),
+    env: { ...process.env, ...env, SPOOL_DIR: spoolDir, BUCKET: s3.bucket, CALLS: String(CALLS) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const line = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = new RegExp(`^${marker} (.*)$`, 'm').exec(stdout);
+      if (match) resolve(JSON.parse(match[1] as string) as Record<string, unknown>);
+    });
+    void exit.then(({ code, signal }) => reject(new Error(`child exited (${code ?? signal}) before ${marker}; stderr:\n${stderr.slice(-3000)}`)));
+  });
+  return { process: child, line, exit, stderr: () => stderr };
+}
+
+async function segmentFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && /\.(open|seg)$/.test(entry.name)) out.push(entry.name);
+  }
+  return out;
+}
+
+describe('durable spool: SIGKILL while S3 is unreachable, replay by the next process', () => {
+  it('ends with all 1,000 events in the bucket, none twice', async () => {
+    const started = Date.now();
+    // Process 1: S3 behind a proxy that drops every connection.
+    const first = startChild({ MODE: 'spool', OPENAI_URL: openai.url, S3_ENDPOINT: proxy.url }, 'READY');
+    const ready = await first.line;
+    expect(ready['stats']).toMatchObject({ spooled: CALLS, delivered: 0 });
+    // Let a few uploads land behind the proxy's back (dropped after S3 stored them) before the kill.
+    await expect.poll(() => proxy.counts.dropsAfter, { timeout: 15_000, interval: 20 }).toBeGreaterThanOrEqual(2);
+    first.process.kill('SIGKILL');
+    expect((await first.exit).signal).toBe('SIGKILL');
+    const spooledAt = Date.now();
+
+    const landedEarly = await readBucket(s3);
+    expect(landedEarly.objects.length).toBeGreaterThan(0); // the replay has something to overwrite
+    const left = await segmentFiles(spoolDir);
+    expect(left.length).toBe(Math.ceil(CALLS / 64));
+    expect(left.filter((f) => f.endsWith('.open'))).toHaveLength(1); // the last segment was never sealed
+
+    // Process 2: same spool directory, S3 reachable.
+    const second = startChild({ MODE: 'replay', OPENAI_URL: openai.url, S3_ENDPOINT: s3.endpoint }, 'DONE');
+    const done = await second.line;
+    expect((await second.exit).code).toBe(0);
+    expect(done).toMatchObject({ complete: true, stats: { replayed: CALLS, delivered: CALLS, pendingSegments: 0 } });
+
+    const bucket = await readBucket(s3);
+    const ids = bucket.events.map((e) => e.id);
+    expect(ids).toHaveLength(CALLS);
+    expect(new Set(ids).size).toBe(CALLS);
+    // Every call exactly once, by its prompt.
+    const prompts = bucket.events.map((e) => (e.request['messages'] as Array<{ content: string }>)[0]?.content).sort();
+    expect(prompts).toEqual(Array.from({ length: CALLS }, (_, i) => `call ${i}`).sort());
+    // One object per spooled segment, and what landed early was overwritten under the same key.
+    expect(bucket.objects).toHaveLength(Math.ceil(CALLS / 64));
+    const finalKeys = new Set(bucket.objects.map((o) => o.key));
+    for (const early of landedEarly.objects) expect(finalKeys.has(early.key), early.key).toBe(true);
+    expect(await segmentFiles(spoolDir)).toEqual([]);
+    console.log(
+      `durable spool e2e: ${CALLS} calls spooled and killed in ${spooledAt - started} ms, replayed in ${Date.now() - spooledAt} ms; ` +
+        `${landedEarly.objects.length} object(s) landed before the kill and were overwritten; proxy: ${JSON.stringify(proxy.counts)}`,
+    );
+  }, 60_000);
+});
