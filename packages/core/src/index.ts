@@ -55,10 +55,6 @@ export type { JsonlCallbackOptions } from './callbacks/jsonl-callback.js';
 export { durableCallback, SpoolWriteError } from './spool/durable-callback.js';
 export type { DurableCallback, DurableCallbackOptions, SpoolStats, SpooledBatch, BatchDelivery } from './spool/durable-callback.js';
 
-// Durable spool: events on local disk before acknowledging, replayed after a crash
-export { durableCallback, SpoolWriteError } from './spool/durable-callback.js';
-export type { DurableCallback, DurableCallbackOptions, SpoolStats, SpooledBatch, BatchDelivery } from './spool/durable-callback.js';
-
 // Redaction for sinks that must not keep message content
 export { redactMessageContent, dropMessageContent, CONTENT_REDACTED } from './redact-content.js';
 
