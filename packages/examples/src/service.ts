@@ -156,7 +156,11 @@ async function selfTest(url: string, manager: CallbackManager): Promise<boolean>
   const listed = await fetch(`${url}/callbacks/list`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   const body: unknown = await listed.json();
   console.log(`GET /callbacks/list (admin): ${listed.status} ${JSON.stringify(body)}`);
-  expect('GET /callbacks/list with the admin key answers LiteLLM-style JSON', body, { success: ['metrics'], failure: ['alerts'], success_and_failure: ['audit'] });
+  expect('GET /callbacks/list with the admin key answers LiteLLM-style JSON', body, {
+    success: ['metrics'],
+    failure: ['alerts'],
+    success_and_failure: ['audit'],
+  });
 
   // Two teams' clients at the same time; one handles sensitive data and switches audit off, as it
   // did when it talked to the LiteLLM proxy.

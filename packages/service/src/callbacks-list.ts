@@ -28,7 +28,6 @@ export interface CallbacksListResponse {
   body: CallbackList | CallbacksListError;
 }
 
-
 export const NOT_CONFIGURED_MESSAGE =
   'GET /callbacks/list is refused because no authorize hook is configured, so that the list of logging callbacks is never exposed by accident. ' +
   'Pass authorize: (req) => boolean | Promise<boolean> to the handler (for example, check your admin API key), or authorize: () => true to make the list public.';

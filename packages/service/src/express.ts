@@ -1,4 +1,4 @@
-// Express (4 and 5): middleware that runs the rest of the request inside its callback scope, and the
+// Express (tested with Express 5): middleware that runs the rest of the request inside its callback scope, and the
 // `/callbacks/list` route handler. Written against node:http's types only (an Express request is an
 // IncomingMessage), so importing this package never loads Express.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,4 +1,4 @@
-// Fastify (4 and 5): a plugin that runs each request's hooks and route handler inside its callback
+// Fastify (tested with Fastify 5): a plugin that runs each request's hooks and route handler inside its callback
 // scope, and the `/callbacks/list` route handler. Written against structural types only, so
 // importing this package never loads Fastify.
 //

@@ -28,9 +28,7 @@ export function honoCallbackContext<C extends HonoContextLike = HonoContextLike>
  * Hono handler for `GET /callbacks/list` (LiteLLM's JSON). `authorize` gets the context and is
  * required to answer; its errors go to Hono's onError: `app.get('/callbacks/list', honoCallbacksList({ manager, authorize }))`.
  */
-export function honoCallbacksList<C extends HonoContextLike = HonoContextLike>(
-  options: CallbacksListOptions<C>,
-): (c: C) => Promise<Response> {
+export function honoCallbacksList<C extends HonoContextLike = HonoContextLike>(options: CallbacksListOptions<C>): (c: C) => Promise<Response> {
   return async (c) => {
     const answer = await answerCallbacksList(c, options);
     return new Response(JSON.stringify(answer.body), { status: answer.status, headers: answer.headers });

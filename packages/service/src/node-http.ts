@@ -6,10 +6,7 @@ import { bindEmitterToCurrentScope, scopeForRequest, type CallbackContextOptions
 import { answerCallbacksList, type CallbacksListOptions } from './callbacks-list.js';
 
 /** A node:http request handler, as `http.createServer(handler)` takes it. */
-export type NodeRequestHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
-  req: Req,
-  res: Res,
-) => unknown;
+export type NodeRequestHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (req: Req, res: Res) => unknown;
 
 /**
  * Wraps a node:http handler so that every wrapped LLM call it makes (after awaits, in timers, in
@@ -66,7 +63,11 @@ export function callbacksListHandler<Req extends IncomingMessage = IncomingMessa
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ error: { message: `Method ${String(req.method)} not allowed on /callbacks/list; use GET.`, type: 'invalid_request_error', param: null, code: '405' } }));
+      res.end(
+        JSON.stringify({
+          error: { message: `Method ${String(req.method)} not allowed on /callbacks/list; use GET.`, type: 'invalid_request_error', param: null, code: '405' },
+        }),
+      );
       return;
     }
     try {

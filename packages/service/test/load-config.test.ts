@@ -268,7 +268,9 @@ describe('invalid configs: each problem names its path, what was expected and wh
   });
 
   it('an unknown callback lists the known ones and suggests the closest', async () => {
-    const error = await configError(loadConfig(await file('unknown.yaml', 'litellm_settings:\n  success_callback: ["langfuze"]\n'), testAdapters(['langfuse', 'datadog', 's3'])));
+    const error = await configError(
+      loadConfig(await file('unknown.yaml', 'litellm_settings:\n  success_callback: ["langfuze"]\n'), testAdapters(['langfuse', 'datadog', 's3'])),
+    );
     expect(error.issues).toEqual([
       {
         path: 'litellm_settings.success_callback[0]',
@@ -295,7 +297,9 @@ describe('invalid configs: each problem names its path, what was expected and wh
       },
       expect.objectContaining({ path: 'litellm_settings.s3_callback_params.s3_path', found: 'the string "os.environ/"', line: 5 }),
     ]);
-    expect(error.message).toContain('litellm_settings.s3_callback_params.s3_bucket_name (line 4, column 21): expected environment variable LOG_BUCKET to be set');
+    expect(error.message).toContain(
+      'litellm_settings.s3_callback_params.s3_bucket_name (line 4, column 21): expected environment variable LOG_BUCKET to be set',
+    );
   });
 
   it.each<[string, unknown, string, string]>([
@@ -305,7 +309,12 @@ describe('invalid configs: each problem names its path, what was expected and wh
     ['an empty callback name', { litellm_settings: { failure_callback: [''] } }, 'litellm_settings.failure_callback[0]', 'an empty string'],
     ['callback_settings as a list', { callback_settings: ['audit'] }, 'callback_settings', 'a list of 1'],
     ['params as a list', { litellm_settings: { callbacks: ['audit'] }, callback_settings: { audit: [1] } }, 'callback_settings.audit', 'a list of 1'],
-    ['_callback_params as a string', { litellm_settings: { callbacks: ['s3'], s3_callback_params: 'bucket' } }, 'litellm_settings.s3_callback_params', 'the string "bucket"'],
+    [
+      '_callback_params as a string',
+      { litellm_settings: { callbacks: ['s3'], s3_callback_params: 'bucket' } },
+      'litellm_settings.s3_callback_params',
+      'the string "bucket"',
+    ],
     ['environment_variables with a mapping value', { environment_variables: { A: { b: 1 } } }, 'environment_variables.A', 'a mapping'],
   ])('%s', async (_title, config, path, found) => {
     const error = await configError(loadConfig(config as object, testAdapters()));
@@ -318,7 +327,11 @@ describe('invalid configs: each problem names its path, what was expected and wh
       loadConfig({ litellm_settings: { callbacks: ['s3'], s3_callback_params: { a: 1 } }, callback_settings: { s3: { a: 2 } } }, testAdapters()),
     );
     expect(error.issues).toEqual([
-      expect.objectContaining({ path: 'litellm_settings.s3_callback_params', expected: 'the params of "s3" in one place only', found: 'them also at callback_settings.s3' }),
+      expect.objectContaining({
+        path: 'litellm_settings.s3_callback_params',
+        expected: 'the params of "s3" in one place only',
+        found: 'them also at callback_settings.s3',
+      }),
     ]);
   });
 
@@ -327,7 +340,12 @@ describe('invalid configs: each problem names its path, what was expected and wh
     expect(missing.issues).toEqual([{ path: '(file)', expected: 'a readable YAML or JSON config file', found: 'no such file' }]);
 
     const yaml = await configError(loadConfig(await file('bad.yaml', 'litellm_settings:\n  callbacks: [audit\n'), testAdapters()));
-    expect(yaml.issues[0]).toMatchObject({ path: '(file)', expected: 'valid YAML', found: expect.stringMatching(/^a syntax error: /), line: expect.any(Number) });
+    expect(yaml.issues[0]).toMatchObject({
+      path: '(file)',
+      expected: 'valid YAML',
+      found: expect.stringMatching(/^a syntax error: /),
+      line: expect.any(Number),
+    });
 
     const duplicate = await configError(loadConfig(await file('dup.yaml', 'litellm_settings:\n  callbacks: [a]\n  callbacks: [b]\n'), testAdapters()));
     expect(duplicate.issues[0]).toMatchObject({ expected: 'valid YAML', found: expect.stringContaining('unique'), line: 3 });

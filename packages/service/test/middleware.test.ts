@@ -39,10 +39,7 @@ describe.each(FRAMEWORKS)('%s middleware', (framework) => {
     await start();
     // Both requests are inside their handlers before either makes a call: their work interleaves.
     wait = barrier(2).arrive;
-    const [withHeader, without] = await Promise.all([
-      chat(service, 'req-off', { [HEADER]: 'AUDIT' }),
-      chat(service, 'req-on'),
-    ]);
+    const [withHeader, without] = await Promise.all([chat(service, 'req-off', { [HEADER]: 'AUDIT' }), chat(service, 'req-on')]);
     expect(withHeader.status).toBe(200);
     expect(without.status).toBe(200);
     expect(withHeader.body).toMatchObject({ body: { question: 'from req-off' }, text: expect.any(String), streamed: expect.any(String) });
@@ -53,7 +50,11 @@ describe.each(FRAMEWORKS)('%s middleware', (framework) => {
     expect(off.map((e) => e.stream).sort()).toEqual([false, true]);
     for (const event of off) expect(event.disabledCallbacks).toEqual(['audit']);
 
-    expect(eventsOf(fixture.audit, 'req-on').map((e) => e.stream).sort()).toEqual([false, true]);
+    expect(
+      eventsOf(fixture.audit, 'req-on')
+        .map((e) => e.stream)
+        .sort(),
+    ).toEqual([false, true]);
     for (const event of eventsOf(fixture.keep, 'req-on')) expect(event.disabledCallbacks).toEqual([]);
     expect(eventsOf(fixture.keep, 'req-on')).toHaveLength(2);
     // Nothing escaped the metadata: every event belongs to one of the two requests.

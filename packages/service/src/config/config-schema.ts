@@ -6,10 +6,9 @@ import { z } from 'zod';
 
 const callbackNames = (key: string) =>
   z
-    .array(
-      z.string({ error: 'a callback name (a string such as "langfuse")' }).min(1, { error: 'a callback name, not an empty string' }),
-      { error: `a list of callback names, e.g. ${key}: ["langfuse"]` },
-    )
+    .array(z.string({ error: 'a callback name (a string such as "langfuse")' }).min(1, { error: 'a callback name, not an empty string' }), {
+      error: `a list of callback names, e.g. ${key}: ["langfuse"]`,
+    })
     .nullish();
 
 /** `litellm_settings`: the callback lists and the compliance lock. */

@@ -62,7 +62,13 @@ function parseYaml(text: string, file: string): ConfigSource {
     throw new ConfigError(
       document.errors.map((error) => {
         const position = lineCounter.linePos(error.pos[0]);
-        return { path: '(file)', expected: 'valid YAML', found: `a syntax error: ${error.message.split('\n')[0] ?? error.message}`, line: position.line, column: position.col };
+        return {
+          path: '(file)',
+          expected: 'valid YAML',
+          found: `a syntax error: ${error.message.split('\n')[0] ?? error.message}`,
+          line: position.line,
+          column: position.col,
+        };
       }),
       file,
     );

@@ -23,18 +23,16 @@ export type EnvOrigins = Map<string, string>;
  * Returns a copy of `value` with every reference resolved (in mappings and lists, at any depth).
  * Missing variables and malformed references are added to `issues`; their value stays unresolved.
  */
-export function resolveEnvReferences(
-  value: unknown,
-  path: readonly PropertyKey[],
-  env: Environment,
-  origins: EnvOrigins,
-  issues: RawIssue[],
-): unknown {
+export function resolveEnvReferences(value: unknown, path: readonly PropertyKey[], env: Environment, origins: EnvOrigins, issues: RawIssue[]): unknown {
   if (typeof value === 'string') {
     if (!value.startsWith(ENV_PREFIX)) return value;
     const name = value.slice(ENV_PREFIX.length).trim();
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
-      issues.push({ path, expected: 'os.environ/ followed by an environment variable name, e.g. os.environ/LANGFUSE_SECRET_KEY', found: `the string ${JSON.stringify(value)}` });
+      issues.push({
+        path,
+        expected: 'os.environ/ followed by an environment variable name, e.g. os.environ/LANGFUSE_SECRET_KEY',
+        found: `the string ${JSON.stringify(value)}`,
+      });
       return value;
     }
     const resolved = env[name];

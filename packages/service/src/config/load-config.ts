@@ -5,13 +5,7 @@
 // Order: read -> resolve os.environ/ references in what we read -> validate (zod) -> find every
 // callback's adapter and params -> only when the whole file is valid, create the callbacks. Every
 // problem is collected, so one run reports all of them.
-import {
-  createCallbackManager,
-  defineCallback,
-  type Callback,
-  type CallbackManager,
-  type CallbackManagerOptions,
-} from '@llm-callbacks/core';
+import { createCallbackManager, defineCallback, type Callback, type CallbackManager, type CallbackManagerOptions } from '@llm-callbacks/core';
 import type { z } from 'zod';
 import { ConfigError, describeFound, formatPath, type ConfigIssue } from './config-error.js';
 import { readConfigSource, type ConfigSource } from './config-source.js';
@@ -148,9 +142,17 @@ export async function readConfig(source: string | URL | object, options: ReadCon
       if (!adapter || typeof adapter.factory !== 'function') {
         issues.push({
           path,
-          expected: `the name of a known callback: ${[...known.values()].map((a) => a.name).sort().join(', ') || '(none: the adapters map passed to loadConfig is empty)'}`,
+          expected: `the name of a known callback: ${
+            [...known.values()]
+              .map((a) => a.name)
+              .sort()
+              .join(', ') || '(none: the adapters map passed to loadConfig is empty)'
+          }`,
           found: `the name ${JSON.stringify(name)}${originNote(path, origins)}`,
-          hint: `${suggest(name, [...known.values()].map((a) => a.name))}add it to the adapters map passed to loadConfig, or remove it from the config`,
+          hint: `${suggest(
+            name,
+            [...known.values()].map((a) => a.name),
+          )}add it to the adapters map passed to loadConfig, or remove it from the config`,
         });
         return;
       }
