@@ -4,6 +4,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlmCallbacksError, defineCallback, wrapOpenAI, type CallEvent, type Callback } from '@llm-callbacks/core';
@@ -108,11 +109,15 @@ describe('valid configs', () => {
     expect(made.get('metrics')?.shutdowns).toBe(1);
   });
 
-  it('the same shape as JSON, and as an object', async () => {
+  it('the same shape as JSON, as an object, and as a file: URL to a .yml file', async () => {
     const config = {
       litellm_settings: { callbacks: ['audit'], success_callback: ['metrics'], failure_callback: ['alerts'], allow_dynamic_callback_disabling: true },
     };
-    for (const source of [await file('config.json', JSON.stringify(config, null, 2)), config]) {
+    const yml = await file(
+      'config.yml',
+      `litellm_settings:\n  callbacks: [audit]\n  success_callback: [metrics]\n  failure_callback: [alerts]\n  allow_dynamic_callback_disabling: true\n`,
+    );
+    for (const source of [await file('config.json', JSON.stringify(config, null, 2)), config, pathToFileURL(yml)]) {
       const manager = await loadConfig(source, testAdapters());
       expect(manager.list()).toEqual({ success: ['metrics'], failure: ['alerts'], success_and_failure: ['audit'] });
       expect(manager.allowDynamicCallbackDisabling).toBe(true);
