@@ -6,6 +6,12 @@
 // case-insensitively; empties and duplicates are ignored. Unknown names, over-long values and values
 // of the wrong type are reported, never thrown. A lock (manager-wide or `required` on one callback)
 // refuses every source. Any internal error fails closed: nothing is disabled.
+//
+// "Don't log this" flags found anywhere else (LiteLLM's `no-log` in the request body, a
+// `disable_callbacks` key in metadata, ...) are never a way to disable, locked or not: there are
+// exactly three routes, so an auditor has exactly three to check. Such a flag is reported (reason
+// `not-a-disable-source`) so the team that sent it learns it had no effect; the body is the caller's
+// request to the provider and goes out unchanged.
 import type { DisableSource, IgnoredDisable } from './event.js';
 import type { ScopeChain } from './request-scope.js';
 
@@ -36,7 +42,17 @@ export interface DisableRequest {
   readonly headers?: unknown;
   /** The request scopes in force when the call started. */
   readonly scopes?: ScopeChain;
+  /** The request body, only searched for "don't log" flags (which are reported, never applied). */
+  readonly body?: unknown;
+  /** The call's `metadata` option, only searched for "don't log" flags. */
+  readonly metadata?: unknown;
 }
+
+/**
+ * Keys of "don't log" flags from other tools, compared without case, '-' or '_': LiteLLM's `no-log`
+ * request parameter and the spellings of a disable list people put in metadata.
+ */
+const NO_LOG_KEYS = new Set(['nolog', 'disablelogging', 'disablecallbacks', 'disabledcallbacks', 'litellmdisabledcallbacks']);
 
 export interface DisableDecision {
   /** Canonical names of the callbacks switched off, in registration order. */
@@ -74,7 +90,11 @@ export function decideDisabled(
     for (const scope of request.scopes ?? []) {
       collectValue(scope.disableCallbacks, 'scope', config, requested, ignored);
       collectHeaders(scope.headers, 'scope', config, requested, ignored);
+      collectFlags(scope.metadata, 'metadata', ignored);
     }
+    collectFlags(request.metadata, 'metadata', ignored);
+    collectFlags(request.body, 'body', ignored);
+    if (isPlainObject(request.body)) collectFlags(request.body['metadata'], 'body', ignored);
     if (requested.length === 0 && ignored.length === 0) return NOTHING_DISABLED;
 
     // A Map, not a plain object: a callback named "constructor" or "toString" must not be found on
@@ -142,6 +162,20 @@ function collectValue(
     return;
   }
   ignored.push({ name: describe(value), source, reason: 'invalid-value' });
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reports "don't log" flags among an object's own keys (they are never applied). */
+function collectFlags(value: unknown, source: DisableSource, ignored: IgnoredDisable[]): void {
+  if (!isPlainObject(value)) return;
+  for (const key of Object.keys(value)) {
+    if (key.length > 40 || !NO_LOG_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))) continue;
+    const flag = value[key];
+    const shown = typeof flag === 'string' ? JSON.stringify(flag.slice(0, 64)) : typeof flag === 'object' ? (Array.isArray(flag) ? '(array)' : '(object)') : String(flag);
+    ignored.push({ name: `${key}=${shown}`, source, reason: 'not-a-disable-source' });
+  }
 }
 
 /** Reads the configured disable header(s) from any header shape openai or node:http uses. */

@@ -6,8 +6,11 @@ import { z } from 'zod';
 export const CallTypeSchema = z.enum(['chat.completions', 'responses', 'embeddings', 'completions']);
 export type CallType = z.infer<typeof CallTypeSchema>;
 
-/** Where a request to disable a callback came from. */
-export const DisableSourceSchema = z.enum(['option', 'header', 'scope']);
+/**
+ * Where a request to disable a callback came from. Only `option`, `header` and `scope` can disable;
+ * `body` and `metadata` appear on ignored entries, for "don't log" flags that are never honoured.
+ */
+export const DisableSourceSchema = z.enum(['option', 'header', 'scope', 'body', 'metadata']);
 export type DisableSource = z.infer<typeof DisableSourceSchema>;
 
 export const UsageSchema = z.object({
@@ -39,7 +42,7 @@ export type StreamEnd = z.infer<typeof StreamEndSchema>;
 export const IgnoredDisableSchema = z.object({
   name: z.string(),
   source: DisableSourceSchema,
-  reason: z.enum(['unknown-callback', 'invalid-value', 'value-too-long', 'locked', 'required']),
+  reason: z.enum(['unknown-callback', 'invalid-value', 'value-too-long', 'locked', 'required', 'not-a-disable-source']),
 });
 export type IgnoredDisable = z.infer<typeof IgnoredDisableSchema>;
 
