@@ -13,6 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, startFaultProxy, startS3Server, type FakeOpenAIServer, type FaultProxy, type S3Server } from '@llm-callbacks/testing';
+import { createCallbackManager, type CallbackErrorInfo, type CallEvent, type EventDroppedInfo, type SpooledBatch } from '@llm-callbacks/core';
+import { s3Callback, type S3CallbackOptions } from '../src/index.js';
 import { readBucket } from './helpers.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'durable-spool-child.ts');
@@ -85,7 +87,7 @@ describe('durable spool: SIGKILL while S3 is unreachable, replay by the next pro
     expect((await first.exit).signal).toBe('SIGKILL');
     const spooledAt = Date.now();
 
-    const landedEarly = await readBucket(s3);
+    const landedEarly = await readBucket(s3, 'llm-callbacks/');
     expect(landedEarly.objects.length).toBeGreaterThan(0); // the replay has something to overwrite
     const left = await segmentFiles(spoolDir);
     expect(left.length).toBe(Math.ceil(CALLS / 64));
@@ -97,7 +99,7 @@ describe('durable spool: SIGKILL while S3 is unreachable, replay by the next pro
     expect((await second.exit).code).toBe(0);
     expect(done).toMatchObject({ complete: true, stats: { replayed: CALLS, delivered: CALLS, pendingSegments: 0 } });
 
-    const bucket = await readBucket(s3);
+    const bucket = await readBucket(s3, 'llm-callbacks/');
     const ids = bucket.events.map((e) => e.id);
     expect(ids).toHaveLength(CALLS);
     expect(new Set(ids).size).toBe(CALLS);
@@ -114,4 +116,89 @@ describe('durable spool: SIGKILL while S3 is unreachable, replay by the next pro
         `${landedEarly.objects.length} object(s) landed before the kill and were overwritten; proxy: ${JSON.stringify(proxy.counts)}`,
     );
   }, 60_000);
+});
+
+describe('s3Callback.deliverBatch (what the spool calls)', () => {
+  const event = (i: number, team: string): CallEvent => ({
+    id: `spooled-${i}`,
+    status: 'success',
+    callType: 'chat.completions',
+    model: 'gpt-4o-mini',
+    provider: 'openai',
+    stream: false,
+    startTime: 1_764_000_000_000 + i,
+    endTime: 1_764_000_000_100 + i,
+    latencyMs: 100,
+    request: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `batch ${i}` }] },
+    metadata: { team },
+    disabledCallbacks: [],
+    ignoredDisables: [],
+  });
+  const batch: SpooledBatch = {
+    id: 'mx7abc0123456789-000042',
+    createdAt: Date.UTC(2026, 11, 3, 19, 5, 6, 789),
+    events: Array.from({ length: 7 }, (_, i) => event(i, i % 2 === 0 ? 'R&D' : 'ops')),
+  };
+  const options = (extra: S3CallbackOptions): S3CallbackOptions => ({
+    bucket: s3.bucket,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: s3.credentials,
+    ...extra,
+  });
+
+  it('derives every key from the segment: a second delivery, even by another instance, overwrites', async () => {
+    const prefix = (e: CallEvent) => `unit-keys/${String(e.metadata['team'])}`;
+    const first = s3Callback(options({ prefix, batchSize: 2 }));
+    await first.deliverBatch(batch);
+    await first.shutdown?.();
+    const once = await s3.listObjects('unit-keys/');
+    const second = s3Callback(options({ prefix, batchSize: 2 }));
+    await second.deliverBatch(batch);
+    await second.shutdown?.();
+    const twice = await readBucket(s3, 'unit-keys/');
+    expect(twice.objects.map((o) => o.key)).toEqual(once.map((o) => o.key));
+    expect(twice.events.map((e) => e.id).sort()).toEqual(batch.events.map((e) => e.id).sort());
+    // Per prefix (first appearance order), cut by batchSize, numbered across the segment; dated by the segment.
+    expect(twice.objects.map((o) => o.key)).toEqual([
+      'unit-keys/R%26D/2026-12-03/19/20261203T190506789Z-mx7abc0123456789-000042-000.ndjson',
+      'unit-keys/R%26D/2026-12-03/19/20261203T190506789Z-mx7abc0123456789-000042-001.ndjson',
+      'unit-keys/ops/2026-12-03/19/20261203T190506789Z-mx7abc0123456789-000042-002.ndjson',
+      'unit-keys/ops/2026-12-03/19/20261203T190506789Z-mx7abc0123456789-000042-003.ndjson',
+    ]);
+  });
+
+  it("json format: one object per event, keyed by the segment's time and the event id", async () => {
+    const cb = s3Callback(options({ prefix: 'unit-json', format: 'json' }));
+    await cb.deliverBatch(batch);
+    await cb.deliverBatch(batch);
+    await cb.shutdown?.();
+    const objects = await s3.listObjects('unit-json/');
+    expect(objects.map((o) => o.key)).toEqual(batch.events.map((e) => `unit-json/2026-12-03/19/20261203T190506789Z-${e.id}.json`).sort());
+  });
+
+  it('rejects when S3 cannot be reached, reports each attempt, and reports nothing as dropped (the spool keeps it)', async () => {
+    const down = await startFaultProxy({ target: s3.endpoint, rule: () => ({ type: 'drop', when: 'before' }) });
+    try {
+      const cb = s3Callback({ ...options({ prefix: 'unit-down' }), endpoint: down.url, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+      const manager = createCallbackManager({ callbacks: [cb] });
+      const errors: CallbackErrorInfo[] = [];
+      const dropped: EventDroppedInfo[] = [];
+      manager.on('callbackError', (e) => errors.push(e));
+      manager.on('eventDropped', (e) => dropped.push(e));
+      const delivering = cb.deliverBatch(batch);
+      // A flush() running meanwhile is not failed by a spooled batch the spool still holds.
+      const flushing = Promise.resolve(cb.flush?.());
+      await expect(delivering).rejects.toThrow(/1 of the 1 object\(s\) of spooled segment mx7abc0123456789-000042/);
+      await expect(flushing).resolves.toBeUndefined();
+      expect(errors.filter((e) => e.hook === 'delivery')).toHaveLength(2);
+      expect(dropped).toEqual([]);
+      expect(cb.stats()).toMatchObject({ gaveUp: 0, pending: 0, failedAttempts: 2 });
+      await manager.shutdown();
+      await expect(cb.deliverBatch(batch)).rejects.toThrow(/shut down/);
+      expect(await s3.listObjects('unit-down/')).toEqual([]);
+    } finally {
+      await down.close();
+    }
+  });
 });
