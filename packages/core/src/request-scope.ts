@@ -1,6 +1,7 @@
 // The request scope: disable sources and metadata that apply to every wrapped call made inside a
 // function, carried across awaits, timers and streams by AsyncLocalStorage.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { LlmCallbacksError } from './errors.js';
 
 /** Header values as a service receives them (node:http's IncomingHttpHeaders fits) or a Headers object. */
 export type ScopeHeaders =
@@ -20,7 +21,12 @@ export interface CallbackScope {
 /** Scopes as they nest: the innermost last. Every level's disables apply (union). */
 export type ScopeChain = readonly CallbackScope[];
 
-const storage = new AsyncLocalStorage<ScopeChain>();
+// One store per process, kept on globalThis: when both the ESM and the CommonJS build of core are
+// loaded (a dual-package setup), a scope set through one must still be seen by calls made through
+// the other.
+const STORE_KEY = Symbol.for('@llm-callbacks/core.request-scope');
+const storage: AsyncLocalStorage<ScopeChain> = ((globalThis as Record<symbol, unknown>)[STORE_KEY] ??=
+  new AsyncLocalStorage<ScopeChain>()) as AsyncLocalStorage<ScopeChain>;
 
 /**
  * Runs `fn` with `scope` applied to every wrapped LLM call it makes, however deep and however late
@@ -28,6 +34,16 @@ const storage = new AsyncLocalStorage<ScopeChain>();
  * their metadata merged, inner over outer.
  */
 export function withCallbackContext<T>(scope: CallbackScope, fn: () => T): T {
+  // Checked here, where the mistake is made, so it cannot surface later inside an LLM call.
+  if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) {
+    throw new LlmCallbacksError(
+      'INVALID_OPTIONS',
+      `withCallbackContext(scope, fn): scope must be an object like { headers, disableCallbacks, metadata }, got ${scope === null ? 'null' : Array.isArray(scope) ? 'an array' : typeof scope}.`,
+    );
+  }
+  if (typeof fn !== 'function') {
+    throw new LlmCallbacksError('INVALID_OPTIONS', `withCallbackContext(scope, fn): fn must be the function to run in the scope, got ${typeof fn}.`);
+  }
   const outer = storage.getStore();
   return storage.run(outer ? [...outer, scope] : [scope], fn);
 }

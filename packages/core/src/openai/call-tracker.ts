@@ -5,13 +5,16 @@
 // - plain responses: the Response is cloned the moment it arrives, before anyone reads it, so the
 //   caller may still use `.asResponse()` and read the body themselves;
 // - streams: the Stream's iterator is wrapped in place, so every way of reading it (for await,
-//   `.tee()`, `.toReadableStream()`) passes chunks by us, and break / abort / error are seen.
+//   `.tee()`, `.toReadableStream()`) passes chunks by us, and break / abort / error are seen;
+// - a stream whose raw body the caller reads through `.asResponse()` never creates that iterator:
+//   the transport lets us see its body end (or be cancelled), and the call is reported then.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DisableDecision, DisableRequest } from '../disable-policy.js';
 import type { CallEvent, CallType, StreamEnd } from '../event.js';
 import type { CallbackManager } from '../manager.js';
 import type { SecretScrubber } from '../secrets.js';
+import type { Transport } from './transport.js';
 import { createAssembler } from './stream-assembler.js';
 import { describeError, extractUsage, isAbortError, responseModel, summarizeResponse } from './response-facts.js';
 
@@ -22,6 +25,10 @@ export interface CallStart {
   request: Record<string, unknown>;
   metadata: Record<string, unknown>;
   scrubber: SecretScrubber;
+  /** The scrubber to use when the event is built: it also knows credentials sent during the call. */
+  finalScrubber: () => SecretScrubber;
+  /** The client's transport, when it has one (for raw stream bodies and learned credentials). */
+  transport: Transport | undefined;
   /** Every source of disable requests for this call; decided once, in the constructor. */
   disable: DisableRequest;
 }
@@ -37,12 +44,18 @@ export class CallTracker {
   private done = false;
   private providerRequestId: string | undefined;
   private readonly decision: DisableDecision;
+  private readonly secretsVersion: number;
+  /** Set once the Stream's iterator exists: from then on the iterator reports the call. */
+  private iteratorCreated = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly manager: CallbackManager,
     private readonly start: CallStart,
   ) {
     this.decision = manager.decide(start.disable, this.id);
+    this.secretsVersion = start.transport?.version ?? 0;
+    if (this.stream && start.transport) this.unwatch = start.transport.watch(this.id, (response) => this.watchRawBody(response));
   }
 
   get stream(): boolean {
@@ -149,17 +162,62 @@ export class CallTracker {
     if (typeof target.iterator === 'function') {
       // openai's Stream reads through this.iterator() everywhere (iteration, tee, toReadableStream).
       const original = target.iterator as () => AsyncIterator<unknown>;
+      const created = (): void => {
+        this.iteratorCreated = true;
+      };
       target.iterator = function (this: unknown) {
+        created();
         return observe(original.call(this));
       };
     } else if (typeof target[Symbol.asyncIterator] === 'function') {
       const original = target[Symbol.asyncIterator] as () => AsyncIterator<unknown>;
+      const created = (): void => {
+        this.iteratorCreated = true;
+      };
       target[Symbol.asyncIterator] = function (this: unknown) {
+        created();
         return observe(original.call(this));
       };
     } else {
       this.succeed(stream);
     }
+  }
+
+  /**
+   * Passes a successful streamed response's body through unchanged, noting when it ends or is
+   * cancelled. That only decides the event when no iterator was ever created: a caller that read
+   * the raw body itself (`.asResponse()`), whose output we therefore do not assemble.
+   */
+  private watchRawBody(response: Response): Response {
+    if (!response.ok || !response.body || this.done) return response;
+    const reader = response.body.getReader();
+    const ended = (end: StreamEnd, error?: unknown): void => {
+      if (this.iteratorCreated || this.done) return;
+      this.endStream(end, undefined, undefined, error);
+    };
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            ended('completed');
+          } else controller.enqueue(value);
+        } catch (error) {
+          controller.error(error);
+          ended(isAbortError(error) ? 'aborted' : 'errored', error);
+        }
+      },
+      cancel(reason) {
+        ended('stopped');
+        return reader.cancel(reason);
+      },
+    });
+    const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    // Keep what a caller may read off the Response object (fetch sets these, the constructor cannot).
+    Object.defineProperty(copy, 'url', { value: response.url });
+    Object.defineProperty(copy, 'redirected', { value: response.redirected });
+    return copy;
   }
 
   private endStream(end: StreamEnd, partial: unknown, firstAt: number | undefined, error?: unknown): void {
@@ -186,8 +244,14 @@ export class CallTracker {
   ): void {
     if (this.done) return;
     this.done = true;
+    this.unwatch?.();
     try {
-      const { scrubber, callType } = this.start;
+      const { callType } = this.start;
+      const scrubber = this.start.finalScrubber();
+      // Credentials first seen on the wire during this call (an apiKey function's token, say) may
+      // be in the request copied at start: scrub it again only then.
+      const request =
+        (this.start.transport?.version ?? 0) !== this.secretsVersion ? (scrubber.copy(this.start.request) as Record<string, unknown>) : this.start.request;
       const response = outcome.response === undefined ? undefined : scrubber.copy(summarizeResponse(callType, outcome.response));
       const usage = extractUsage(response);
       const error = outcome.error === undefined ? undefined : describeError(outcome.error);
@@ -202,7 +266,7 @@ export class CallTracker {
         startTime: this.startTime,
         endTime: Date.now(),
         latencyMs: Math.max(0, performance.now() - this.t0),
-        request: this.start.request,
+        request,
         metadata: this.start.metadata,
         disabledCallbacks: [...this.decision.disabled],
         ignoredDisables: [...this.decision.ignored],
