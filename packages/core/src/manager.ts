@@ -170,6 +170,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
 
   constructor(options: CallbackManagerOptions = {}) {
     super();
+    checkOptionsShape(options);
     // Only an absent option takes the default: null, 'false' or 0 must be refused, never read as true.
     const allow = options.allowDynamicCallbackDisabling === undefined ? true : options.allowDynamicCallbackDisabling;
     if (typeof allow !== 'boolean') {
@@ -537,6 +538,40 @@ function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
   Object.freeze(value);
   for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+}
+
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof CallbackManagerOptions>([
+  'callbacks',
+  'allowDynamicCallbackDisabling',
+  'disableHeaders',
+  'timeoutMs',
+  'maxQueueSize',
+  'overflow',
+  'concurrency',
+  'maxDisableValueLength',
+  'redactMessages',
+  'handleSignals',
+]);
+
+/** A misspelt option (`tymeoutMs`) must not be silently ignored: for a lock, that would be unsafe. */
+function checkOptionsShape(options: unknown): asserts options is CallbackManagerOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new LlmCallbacksError(
+      'INVALID_OPTIONS',
+      `createCallbackManager(options): options must be an object like { callbacks: [...] }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}.`,
+    );
+  }
+  const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.has(key));
+  if (unknown.length > 0) {
+    throw new LlmCallbacksError(
+      'INVALID_OPTIONS',
+      `createCallbackManager: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the options are ${[...OPTION_NAMES].join(', ')}.`,
+    );
+  }
+  const callbacks = (options as CallbackManagerOptions).callbacks;
+  if (callbacks !== undefined && !Array.isArray(callbacks)) {
+    throw new LlmCallbacksError('INVALID_OPTIONS', `createCallbackManager: callbacks must be an array of callbacks, got ${typeof callbacks}; wrap a single one as [callback].`);
+  }
 }
 
 /** Creates a {@link CallbackManager}. */

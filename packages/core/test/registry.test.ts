@@ -304,3 +304,13 @@ describe('manager options', () => {
     expect(createCallbackManager({ disableHeaders: 'X-Skip' }).disableHeaders).toEqual(['x-skip']);
   });
 });
+
+describe('manager options are checked as a whole', () => {
+  it('null, an array, a misspelt option and a lone callback are refused with a message saying what to do', () => {
+    expect(() => createCallbackManager(null as never)).toThrow(/options must be an object/);
+    expect(() => createCallbackManager([] as never)).toThrow(/options must be an object/);
+    expect(() => createCallbackManager({ tymeoutMs: 5 } as never)).toThrow(/unknown option "tymeoutMs"; the options are callbacks, /);
+    const lone = defineCallback({ name: 'lone', onSuccess: () => {} });
+    expect(() => createCallbackManager({ callbacks: lone as never })).toThrow(/wrap a single one as \[callback\]/);
+  });
+});
