@@ -20,7 +20,7 @@ export const FAST: LangfuseCallbackOptions = {
   flushIntervalMs: 20,
   maxRetries: 1,
   retryDelayMs: 20,
-  requestTimeoutMs: 400,
+  requestTimeoutMs: 1_000,
   flushTimeoutMs: 5_000,
   shutdownTimeoutMs: 3_000,
 };

@@ -300,7 +300,8 @@ describe('flush and shutdown', () => {
   });
 
   it('large calls: batches the client splits at its 2.5 MB limit are all confirmed, nothing wrongly dropped', async () => {
-    h = harness(provider.url, [fastLangfuse(langfuse, { flushIntervalMs: 60_000 })]);
+    // 2.5 MB uploads: give each the time a loaded 2-core CI machine needs (the FAST 1 s is for failures).
+    h = harness(provider.url, [fastLangfuse(langfuse, { flushIntervalMs: 60_000, requestTimeoutMs: 15_000, flushTimeoutMs: 40_000 })]);
     const big = 'x'.repeat(200_000);
     await Promise.all(Array.from({ length: 10 }, (_, i) => h?.openai.chat.completions.create(chat(`${i} ${big}`))));
     const report = await h.manager.flush();
