@@ -76,6 +76,26 @@ afterAll(async () => {
 const expectedList = { success: ['ok-logger'], failure: ['fail-logger'], success_and_failure: ['both-logger'] };
 
 describe('Node consumers of the built package', () => {
+  it('both builds loaded at once (dual package): a manager from one works with the other, and scopes are shared', async () => {
+    await writeFile(
+      join(work, 'dual.mjs'),
+      `import { createRequire } from 'node:module';
+import * as esm from '@llm-callbacks/core';
+import OpenAI from 'openai';
+const cjs = createRequire(import.meta.url)('@llm-callbacks/core');
+const seen = [];
+const manager = esm.createCallbackManager({ callbacks: [esm.defineCallback({ name: 'audit', onSuccess() {}, onFailure() {} })] });
+manager.on('callbacksDisabled', (info) => seen.push(info.disabled));
+const client = cjs.wrapOpenAI(new OpenAI({ apiKey: 'test', baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0 }), manager);
+await esm.withCallbackContext({ disableCallbacks: 'audit' }, () => client.chat.completions.create({ model: 'm', messages: [] }).catch(() => {}));
+console.log(JSON.stringify({ different: esm.wrapOpenAI !== cjs.wrapOpenAI, seen }));
+`,
+    );
+    const r = await run(process.execPath, ['dual.mjs'], work);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ different: true, seen: [['audit']] });
+  });
+
   it('ESM: import resolves dist/index.js and the API works', async () => {
     await writeFile(
       join(work, 'consumer.mjs'),
