@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   rows.push({ step: 'option', what: "option disableCallbacks: ['AUDIT', 'Jsonl', 'DataDog']" });
   await openai.chat.completions.create(chat('Say hi.'), { metadata: { step: 'option' }, disableCallbacks: ['AUDIT', 'Jsonl', 'DataDog'] });
 
-  rows.push({ step: 'scope', what: 'withCallbackContext (incoming header: audit)' });
+  rows.push({ step: 'scope', what: 'responses.create in withCallbackContext (incoming header: audit)' });
   await withCallbackContext({ headers: { 'x-litellm-disable-callbacks': 'audit' } }, () =>
     openai.responses.create({ model: MODEL, input: 'Say hi.' }, { metadata: { step: 'scope' } }),
   );
@@ -149,6 +149,7 @@ async function main(): Promise<void> {
       failed: String(c.failed),
       timedOut: String(c.timedOut),
       dropped: String(c.dropped),
+      pending: String(c.pending),
       disabled: String(c.disabled),
     })),
   );
