@@ -406,6 +406,13 @@ describe('invalid configs: each problem names its path, what was expected and wh
     ]);
   });
 
+  it('options.manager cannot bring callbacks or the lock: they come from the file', async () => {
+    const options = { ...testAdapters(), manager: { allowDynamicCallbackDisabling: true } } as unknown as Parameters<typeof loadConfig>[1];
+    await expect(loadConfig({ litellm_settings: { allow_dynamic_callback_disabling: false } }, options)).rejects.toThrow(
+      /options\.manager\.allowDynamicCallbackDisabling is not accepted/,
+    );
+  });
+
   it('options.adapters is required', async () => {
     await expect(loadConfig({}, undefined as unknown as { adapters: AdapterMap })).rejects.toThrow(/options\.adapters is required/);
   });

@@ -84,9 +84,18 @@ const LISTS: ReadonlyArray<readonly [key: 'callbacks' | 'success_callback' | 'fa
  * problem; no callback is left running when it throws.
  */
 export async function loadConfig(source: string | URL | object, options: LoadConfigOptions): Promise<CallbackManager> {
+  // The types leave these out; a JavaScript caller must not slip them in either (the lock is the file's).
+  const extra = (options?.manager ?? {}) as CallbackManagerOptions;
+  for (const key of ['callbacks', 'allowDynamicCallbackDisabling'] as const) {
+    if (extra[key] !== undefined) {
+      throw new TypeError(
+        `loadConfig: options.manager.${key} is not accepted: the callbacks and the lock come from the config file (litellm_settings). Register further callbacks with manager.register().`,
+      );
+    }
+  }
   const resolved = await readConfig(source, options);
   try {
-    return createCallbackManager({ ...options.manager, ...resolved.managerOptions });
+    return createCallbackManager({ ...extra, ...resolved.managerOptions });
   } catch (error) {
     await shutdownQuietly([...resolved.adapters.values()]);
     throw error;
