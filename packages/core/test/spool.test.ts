@@ -124,6 +124,7 @@ describe('durableCallback: writing', () => {
   it('keeps the wrapped callback name, hooks, required flag and other settings', () => {
     const onlySuccess = defineCallback({ name: 'Audit', required: true, timeoutMs: 1234, onSuccess: () => undefined });
     const durable = durableCallback(onlySuccess, { directory: dir });
+    toShutDown.push(durable);
     expect(durable.name).toBe('Audit');
     expect(durable.required).toBe(true);
     expect(durable.timeoutMs).toBe(1234);
@@ -276,6 +277,21 @@ describe('durableCallback: replay after a crash', () => {
     expect(Math.min(c.stats().replayed, d.stats().replayed)).toBe(0);
   });
 
+  it('two live processes on one directory each write and deliver only their own events', async () => {
+    const [sinkA, sinkB] = [bucketSink('a'), bucketSink('b')];
+    const a = durableCallback(sinkA.callback, { directory: dir, segmentMaxEvents: 4 });
+    const b = durableCallback(sinkB.callback, { directory: dir, segmentMaxEvents: 4 });
+    toShutDown.push(a, b);
+    const events = Array.from({ length: 40 }, () => makeEvent());
+    await Promise.all(events.map((e, i) => hook(i % 2 === 0 ? a : b, e)));
+    await Promise.all([a.flush?.(), b.flush?.()]);
+    expect(sinkA.ids().sort()).toEqual(events.filter((_, i) => i % 2 === 0).map((e) => e.id).sort());
+    expect(sinkB.ids().sort()).toEqual(events.filter((_, i) => i % 2 === 1).map((e) => e.id).sort());
+    expect(a.stats().replayed + b.stats().replayed).toBe(0);
+    expect(new Set([...sinkA.objects.keys()].map((id) => id.split('-')[0])).size).toBe(1);
+    expect(await segmentFiles(dir)).toEqual([]);
+  });
+
   it("adopts what a process left at shutdown() while another process is running", async () => {
     const sinkA = bucketSink();
     sinkA.setMode('fail');
@@ -314,6 +330,31 @@ describe('durableCallback: disk problems and bounds', () => {
     expect(hookError?.error.message).toMatch(/in memory only/);
     expect(report.callbacks['plain']).toMatchObject({ failed: 1 });
     expect(durable.stats()).toMatchObject({ writeErrors: 1, spooled: 0 });
+  });
+
+  it('recreates a spool directory removed under it, and reports a sealed segment that vanished as dropped', async () => {
+    const sink = bucketSink();
+    sink.setMode('fail');
+    const durable = durableCallback(sink.callback, { directory: dir, segmentMaxEvents: 1, retry: { baseDelayMs: 60_000 } });
+    const manager = createCallbackManager({ callbacks: [durable] });
+    const errors: CallbackErrorInfo[] = [];
+    const dropped: string[] = [];
+    manager.on('callbackError', (e) => errors.push(e));
+    manager.on('eventDropped', (e) => dropped.push(e.eventId));
+    const [lost, kept] = [makeEvent(), makeEvent()];
+    manager.report(lost);
+    await manager.flush({ timeoutMs: 2_000 });
+    await rm(dir, { recursive: true, force: true });
+    manager.report(kept);
+    sink.setMode('ok');
+    const report = await manager.flush({ timeoutMs: 2_000 });
+    expect(sink.ids()).toEqual([kept.id]);
+    expect(dropped).toEqual([lost.id]);
+    expect(errors.some((e) => /disappeared; it is created again/.test(e.error.message))).toBe(true);
+    expect(errors.some((e) => e.eventId === lost.id && /disappeared before it was delivered/.test(e.error.message))).toBe(true);
+    expect(durable.stats()).toMatchObject({ spooled: 2, writeErrors: 0, delivered: 1 });
+    expect(report.callbacks['sink']).toMatchObject({ dropped: 1 });
+    await manager.shutdown();
   });
 
   it('stops spooling at maxBytes: overflow is counted and reported per event, disk use stays bounded', async () => {

@@ -34,6 +34,7 @@ export interface BatchDelivery {
   deliverBatch(batch: SpooledBatch): Promise<void>;
 }
 
+/** Options of `durableCallback`: where events are spooled on disk, and how spooled segments are sealed and delivered. */
 export interface DurableCallbackOptions {
   /** Spool directory (created if missing, mode 0700). Local disk; see README for sharing it. */
   directory: string;
@@ -390,7 +391,16 @@ class Spool {
   }
 
   private async openSegment(): Promise<Active> {
-    const created = await this.store.create();
+    let created: Awaited<ReturnType<SegmentStore['create']>>;
+    try {
+      created = await this.store.create();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // Our directory was removed under us (a temp cleaner, an operator): make it again, lock and all.
+      this.report(new Error(`${this.inner.name}: the spool's directory ${this.store.ownDir} disappeared; it is created again.`, { cause: error }));
+      await this.store.open();
+      created = await this.store.create();
+    }
     const active: Active = { ...created, events: 0, bytes: 0, ids: [], live: [] };
     active.timer = setTimeout(() => {
       this.sealRequested = true;
@@ -474,7 +484,12 @@ class Spool {
           throw error;
         });
         if (!content) {
-          this.forget(tracked, true);
+          if (!file.adopted && ids.length > 0) {
+            // Our own sealed segment vanished before delivery (removed from outside): say what is lost.
+            this.report(new Error(`${this.inner.name}: spooled segment ${file.path} disappeared before it was delivered; its ${ids.length} event(s) are lost.`), ids);
+            this.reporter.dropped(ids, 'gave-up');
+          }
+          this.forget(tracked, file.adopted);
           return;
         }
         if (content.corrupt > 0 && tracked.attempts === 0) {

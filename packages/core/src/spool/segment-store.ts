@@ -108,6 +108,7 @@ export class SegmentStore {
   async open(): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
     const temp = join(this.directory, `tmp-${this.writer}`);
+    await rm(temp, { recursive: true, force: true }); // left by an earlier attempt of this writer that failed
     await mkdir(temp, { mode: 0o700 });
     const lock: LockInfo = { pid: process.pid, host: hostname(), startedAt: Date.now() };
     const handle = await open(join(temp, 'lock'), 'wx', 0o600);
