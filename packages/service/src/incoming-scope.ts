@@ -68,7 +68,8 @@ function isFetchHeaders(headers: IncomingHeaders): headers is Headers {
   return typeof (headers as Headers).forEach === 'function' && typeof (headers as Headers).get === 'function';
 }
 
-const BOUND = Symbol.for('llm-callbacks.service.bound-emit');
+/** Emitters already bound; a WeakSet rather than a marker property, which would change the object's shape. */
+const bound = new WeakSet<EventEmitter>();
 
 /**
  * Makes every event the emitter emits from now on run in the current async context (the request's
@@ -78,11 +79,10 @@ const BOUND = Symbol.for('llm-callbacks.service.bound-emit');
  * Only this one object is changed (its own `emit`), and only once.
  */
 export function bindEmitterToCurrentScope(emitter: EventEmitter): void {
-  const marked = emitter as EventEmitter & { [BOUND]?: true };
-  if (marked[BOUND]) return;
+  if (bound.has(emitter)) return;
+  bound.add(emitter);
   const resource = new AsyncResource('llm-callbacks.request');
   const emit = emitter.emit;
-  Object.defineProperty(emitter, BOUND, { value: true });
   // An own property shadows the prototype's emit; stream internals call this.emit, so they see it too.
   emitter.emit = function boundEmit(this: EventEmitter, ...args: Parameters<EventEmitter['emit']>): boolean {
     return resource.runInAsyncScope(emit, this, ...args);
