@@ -7,6 +7,7 @@ import { toError } from './errors.js';
 
 /** Where a callback problem happened; `delivery` is one the callback reported itself (see CallbackReporter). */
 export type Hook = 'onSuccess' | 'onFailure' | 'flush' | 'shutdown' | 'onRegister' | 'delivery';
+/** What a callback's full queue gives up for a new event: the oldest queued event (`drop-oldest`, the default) or the new one (`drop-newest`). Every drop is counted and emitted as `eventDropped`. */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
 
 /** Counters of one callback since the manager was created. */

@@ -105,6 +105,7 @@ export function assertCallback(value: unknown): asserts value is Callback {
   }
 }
 
+/** Which list of `manager.list()` a callback belongs to: `success` (only `onSuccess`), `failure` (only `onFailure`) or `success_and_failure` (both). */
 export function callbackKind(callback: Callback): CallbackKind {
   const success = typeof callback.onSuccess === 'function';
   const failure = typeof callback.onFailure === 'function';

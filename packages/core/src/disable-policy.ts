@@ -20,12 +20,14 @@ export const DEFAULT_DISABLE_HEADER = 'x-litellm-disable-callbacks';
 /** Longest accepted value of one disable source; a longer one is ignored and reported. */
 export const MAX_DISABLE_VALUE_LENGTH = 8192;
 
+/** A registered callback as the disable policy sees it: its name and whether it is `required` (never disabled). */
 export interface PolicyTarget {
   /** Canonical name as registered. */
   readonly name: string;
   readonly required: boolean;
 }
 
+/** The manager's disable policy as {@link decideDisabled} reads it: the compliance lock, the header names, the value length limit. */
 export interface PolicyConfig {
   /** false: every source is ignored and every callback runs (the compliance lock). */
   readonly allowDynamicCallbackDisabling: boolean;
@@ -54,6 +56,7 @@ export interface DisableRequest {
  */
 const NO_LOG_KEYS = new Set(['nolog', 'disablelogging', 'disablecallbacks', 'disabledcallbacks', 'litellmdisabledcallbacks']);
 
+/** The result of {@link decideDisabled}: what one call switches off, what it asked for and did not get, and why. */
 export interface DisableDecision {
   /** Canonical names of the callbacks switched off, in registration order. */
   readonly disabled: readonly string[];

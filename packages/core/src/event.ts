@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 /** Which API a call went to. */
 export const CallTypeSchema = z.enum(['chat.completions', 'responses', 'embeddings', 'completions']);
+/** Which API a call went to: `chat.completions`, `responses`, `embeddings` or `completions`. */
 export type CallType = z.infer<typeof CallTypeSchema>;
 
 /**
@@ -11,15 +12,19 @@ export type CallType = z.infer<typeof CallTypeSchema>;
  * `body` and `metadata` appear on ignored entries, for "don't log" flags that are never honoured.
  */
 export const DisableSourceSchema = z.enum(['option', 'header', 'scope', 'body', 'metadata']);
+/** Where a request to disable a callback came from: `option`, `header` or `scope` (which can disable), or `body` / `metadata` (never honoured, reported as ignored). */
 export type DisableSource = z.infer<typeof DisableSourceSchema>;
 
+/** The zod schema of {@link Usage}: token counts as the provider reported them. */
 export const UsageSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
   totalTokens: z.number().int().nonnegative(),
 });
+/** Token counts of one call (prompt, completion, total), when the provider reported them. */
 export type Usage = z.infer<typeof UsageSchema>;
 
+/** The zod schema of {@link CallError}: a failed call's error, with the fields of the openai error the caller saw. */
 export const CallErrorSchema = z.object({
   name: z.string(),
   message: z.string(),
@@ -28,6 +33,7 @@ export const CallErrorSchema = z.object({
   type: z.string().optional(),
   param: z.string().optional(),
 });
+/** A failed call's error: `name`, `message`, and the openai error's `status`, `code`, `type` and `param` when present. Credentials are redacted. */
 export type CallError = z.infer<typeof CallErrorSchema>;
 
 /**
@@ -36,6 +42,7 @@ export type CallError = z.infer<typeof CallErrorSchema>;
  * `aborted` the request was aborted; `errored` the stream failed mid-way.
  */
 export const StreamEndSchema = z.enum(['completed', 'stopped', 'aborted', 'errored']);
+/** How a streamed call ended: `completed`, `stopped` (the consumer broke off), `aborted` or `errored`. */
 export type StreamEnd = z.infer<typeof StreamEndSchema>;
 
 /** A disable request that was not applied, and why. */
@@ -44,8 +51,10 @@ export const IgnoredDisableSchema = z.object({
   source: DisableSourceSchema,
   reason: z.enum(['unknown-callback', 'invalid-value', 'value-too-long', 'locked', 'required', 'not-a-disable-source']),
 });
+/** A disable request that was not applied: the name asked for, where it came from, and why it was not applied. */
 export type IgnoredDisable = z.infer<typeof IgnoredDisableSchema>;
 
+/** The zod schema of {@link CallEvent}, the one event every callback receives per logical call: the source of truth for its shape. */
 export const CallEventSchema = z.object({
   /** Unique id of this logical call (retries inside the openai client share it). */
   id: z.string().min(1),

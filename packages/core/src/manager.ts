@@ -18,6 +18,7 @@ import { LlmCallbacksError, toError } from './errors.js';
 import { applyRedaction } from './redact-content.js';
 import { installSignalHandlers, resolveSignalOptions, type HandleSignalsOptions } from './signal-handling.js';
 
+/** Options of {@link createCallbackManager}: the callbacks, the disable policy and delivery limits. */
 export interface CallbackManagerOptions {
   /** Callbacks to register, in order. */
   callbacks?: readonly Callback[];
@@ -54,6 +55,7 @@ export interface CallbackList {
   success_and_failure: string[];
 }
 
+/** Payload of the manager's `callbackError` event: a callback's hook threw, rejected, timed out, or the callback reported a failed delivery. */
 export interface CallbackErrorInfo {
   /** The callback's name. */
   callback: string;
@@ -65,17 +67,20 @@ export interface CallbackErrorInfo {
   timedOut: boolean;
 }
 
+/** Payload of the manager's `callbacksDisabled` event: which callbacks one call switched off, and which sources asked. */
 export interface CallbacksDisabledInfo {
   callId: string;
   disabled: readonly string[];
   sources: Readonly<Record<string, readonly DisableSource[]>>;
 }
 
+/** Payload of the manager's `disableIgnored` event: disable requests of one call that were not applied (see {@link IgnoredDisable}). */
 export interface DisableIgnoredInfo {
   callId: string;
   ignored: readonly IgnoredDisable[];
 }
 
+/** Payload of the manager's `eventDropped` event: an event one callback will never receive. */
 export interface EventDroppedInfo {
   callback: string;
   eventId: string;
@@ -87,6 +92,7 @@ export interface EventDroppedInfo {
   reason: 'queue-full' | 'shutdown' | 'overflow' | 'gave-up';
 }
 
+/** Payload of the manager's `internalError` event: a bug or unexpected failure inside llm-callbacks itself, contained so it never reaches the caller. */
 export interface InternalErrorInfo {
   /** What was being done. */
   where: string;
@@ -122,6 +128,7 @@ export interface AuditStats {
   policyErrors: number;
 }
 
+/** What `flush()` and `shutdown()` resolve to: whether everything was delivered in time, and per-callback counters. */
 export interface DeliveryReport {
   /** true when every queue drained and every callback's flush finished within the time allowed. */
   complete: boolean;
@@ -135,6 +142,7 @@ export interface DeliveryReport {
   audit: AuditStats;
 }
 
+/** Options of `manager.flush()` and `manager.shutdown()`. */
 export interface FlushOptions {
   /** Longest time to wait (default 30 000 ms for flush, 10 000 ms for shutdown). */
   timeoutMs?: number;

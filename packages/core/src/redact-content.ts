@@ -5,6 +5,7 @@ import type { RedactMessages } from './callback.js';
 import type { CallEvent } from './event.js';
 import { toError } from './errors.js';
 
+/** The text that replaces message content in an event redacted by {@link redactMessageContent}. */
 export const CONTENT_REDACTED = '[content redacted]';
 
 /** Keys whose values are message content in any of the four APIs' requests and responses. */

@@ -9,6 +9,7 @@ export type ScopeHeaders =
   | Readonly<Record<string, string | readonly string[] | number | null | undefined>>
   | ReadonlyArray<readonly [string, string]>;
 
+/** What {@link withCallbackContext} applies to every LLM call made inside its scope: disables, an incoming request's headers, metadata. */
 export interface CallbackScope {
   /** Callback names to switch off for every call in the scope (string, comma-separated, or list). */
   readonly disableCallbacks?: string | readonly string[];

@@ -4,6 +4,7 @@
 // The copy is also what makes an event independent of the caller's objects: a chat loop that pushes
 // the reply onto the same `messages` array after the call must not change what was logged.
 
+/** The text that replaces credentials (API keys, authorization headers, secret fields) wherever they would appear in an event. */
 export const REDACTED = '[REDACTED]';
 
 /** Field names whose values are credentials wherever they appear (compared without case, '-' or '_'). */

@@ -5,6 +5,7 @@
 // too, stopping is its decision and we only flush.
 import { LlmCallbacksError } from './errors.js';
 
+/** When and how long the manager flushes on process signals and `beforeExit`. */
 export interface HandleSignalsOptions {
   /** Signals to flush on (default SIGTERM and SIGINT). */
   signals?: readonly NodeJS.Signals[];

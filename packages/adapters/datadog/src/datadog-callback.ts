@@ -18,6 +18,7 @@ export interface DatadogCallbackState {
   pendingSpans: number;
 }
 
+/** The callback returned by {@link datadogCallback}: a core `Callback` with async hooks, plus `state()` for its tracer and pending spans. */
 export interface DatadogCallback extends Callback {
   onSuccess(event: CallEvent): Promise<void>;
   onFailure(event: CallEvent): Promise<void>;

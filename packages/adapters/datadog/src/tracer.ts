@@ -38,6 +38,7 @@ export function initOptionsFor(options: ResolvedOptions): TracerOptions {
   };
 }
 
+/** Reported (as `callbackError`) when dd-trace was never initialised in this process and the options did not ask the adapter to initialise it; the message says how to fix it. */
 export class TracerNotInitialisedError extends Error {
   override readonly name = 'TracerNotInitialisedError';
   constructor() {

@@ -37,6 +37,7 @@ export interface LangfuseGenerationBody {
   statusMessage?: string;
 }
 
+/** Options of {@link toLangfuseBodies}. */
 export interface MapOptions {
   /** Name used when the event's metadata names neither trace nor generation. */
   traceName?: string;

@@ -3,6 +3,7 @@
 import { LlmCallbacksError } from '@llm-callbacks/core';
 import type { Langfuse } from 'langfuse';
 
+/** Options of {@link langfuseCallback}. Anything not given is read from the usual `LANGFUSE_*` environment variables. */
 export interface LangfuseCallbackOptions {
   /** The callback's name, used to disable it per call (default 'langfuse'); give two projects two names. */
   name?: string;

@@ -18,6 +18,7 @@ export interface S3RetryOptions {
   maxDelayMs?: number;
 }
 
+/** Options of {@link s3Callback}. Anything not given is read from `LLM_CALLBACKS_S3_*` and the AWS SDK's usual environment. */
 export interface S3CallbackOptions {
   /** Callback name, used to disable it per call (default `s3`). */
   name?: string;
@@ -103,6 +104,7 @@ export interface ResolvedS3Options {
   timeoutMs: number | undefined;
 }
 
+/** The default of every {@link S3CallbackOptions} setting that has one. */
 export const S3_DEFAULTS = {
   name: 's3',
   prefix: 'llm-callbacks',

@@ -3,6 +3,7 @@ import { defineCallback, type Callback } from '../callback.js';
 import type { CallEvent } from '../event.js';
 import { LlmCallbacksError } from '../errors.js';
 
+/** Options of {@link consoleCallback}. */
 export interface ConsoleCallbackOptions {
   /** Callback name (default `console`). */
   name?: string;
@@ -27,6 +28,7 @@ export function formatEventLine(event: CallEvent): string {
   return `[llm] ${parts.join(' ')} id=${event.id}`.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
 }
 
+/** A built-in callback that writes one readable line per call (see {@link formatEventLine}) to the console or a given writer; for development. */
 export function consoleCallback(options: ConsoleCallbackOptions = {}): Callback {
   if (options.write !== undefined && options.write !== null && typeof options.write !== 'function') {
     throw new LlmCallbacksError('INVALID_OPTIONS', `consoleCallback({ write }): write must be a function taking one line, got ${typeof options.write}.`);

@@ -6,6 +6,7 @@ import { defineCallback, type Callback } from '../callback.js';
 import type { CallEvent } from '../event.js';
 import { LlmCallbacksError } from '../errors.js';
 
+/** Options of {@link jsonlCallback}. */
 export interface JsonlCallbackOptions {
   /** File to append to; its folder is created when missing. */
   path: string;
@@ -13,6 +14,7 @@ export interface JsonlCallbackOptions {
   name?: string;
 }
 
+/** A built-in callback that appends every event as one JSON line to a file; its `flush()` resolves once the lines are on disk. */
 export function jsonlCallback(options: JsonlCallbackOptions): Callback {
   if (!options || typeof options.path !== 'string' || options.path.length === 0 || options.path.includes('\0')) {
     throw new LlmCallbacksError('INVALID_OPTIONS', 'jsonlCallback({ path }): path must be the file to append events to.');

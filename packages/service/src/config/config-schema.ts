@@ -57,6 +57,7 @@ export const LiteLLMConfigSchema = z
   )
   .loose();
 
+/** A LiteLLM proxy config file as parsed (the parts llm-callbacks reads; other keys are kept as they are). */
 export type LiteLLMConfig = z.infer<typeof LiteLLMConfigSchema>;
 
 /** The litellm_settings keys whose values may be `os.environ/NAME` references resolved before validation. */

@@ -33,6 +33,7 @@ export type AdapterFactory = (params: never, context: AdapterContext) => Callbac
 /** Adapter factories by the name the config uses (matched case-insensitively). */
 export type AdapterMap = Readonly<Record<string, AdapterFactory>>;
 
+/** Options of {@link readConfig}: the adapters a config may name, and the environment its `os.environ/NAME` references read. */
 export interface ReadConfigOptions {
   /** The adapters config names may refer to, e.g. `{ langfuse: (p) => langfuseCallback(p), s3: (p) => s3Callback(p) }`. */
   adapters: AdapterMap;
@@ -40,6 +41,7 @@ export interface ReadConfigOptions {
   env?: Environment;
 }
 
+/** Options of {@link loadConfig}: those of {@link readConfig}, plus further manager options. */
 export interface LoadConfigOptions extends ReadConfigOptions {
   /** Further manager options (timeouts, queue sizes, header names). The callbacks and the lock come from the config only. */
   manager?: Omit<CallbackManagerOptions, 'callbacks' | 'allowDynamicCallbackDisabling'>;
