@@ -1,4 +1,11 @@
-// @llm-callbacks/core: the public surface, in one screen.
+/**
+ * Report every openai call to pluggable logging callbacks, with per-request disabling and compliance locks.
+ *
+ * The public surface, in one screen.
+ *
+ * @packageDocumentation
+ * @module @llm-callbacks/core
+ */
 
 // Managing callbacks and delivering events
 export { createCallbackManager, CallbackManager } from './manager.js';

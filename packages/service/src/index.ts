@@ -1,5 +1,12 @@
-// @llm-callbacks/service: the public surface, in one screen. No web framework is imported here (types
-// are structural), so using one entry point never loads Express, Fastify or Hono.
+/**
+ * Service integration: disable-header middleware for node:http, Express, Fastify and Hono, a /callbacks/list handler, and a LiteLLM-style config loader.
+ *
+ * The public surface, in one screen. No web framework is imported here (types
+ * are structural), so using one entry point never loads Express, Fastify or Hono.
+ *
+ * @packageDocumentation
+ * @module @llm-callbacks/service
+ */
 
 // Run each incoming request's handler in its callback scope (the disable header, your metadata)
 export type { CallbackContextOptions, RequestMetadata, IncomingHeaders } from './incoming-scope.js';

@@ -1,4 +1,11 @@
-// @llm-callbacks/datadog: the public surface, in one screen.
+/**
+ * Datadog callback: an LLM Observability span and the matching APM span per LLM call, through dd-trace.
+ *
+ * The public surface, in one screen.
+ *
+ * @packageDocumentation
+ * @module @llm-callbacks/datadog
+ */
 export { datadogCallback } from './datadog-callback.js';
 export type { DatadogCallback, DatadogCallbackState } from './datadog-callback.js';
 export { DatadogCallbackConfigError, type DatadogCallbackOptions } from './options.js';

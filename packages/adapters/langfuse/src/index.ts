@@ -1,4 +1,11 @@
-// @llm-callbacks/langfuse: the public surface, in one screen.
+/**
+ * Langfuse callback: one trace and one generation per LLM call.
+ *
+ * The public surface, in one screen.
+ *
+ * @packageDocumentation
+ * @module @llm-callbacks/langfuse
+ */
 
 // The callback: one Langfuse trace and one generation per LLM call
 export { langfuseCallback } from './langfuse-callback.js';

@@ -1,4 +1,11 @@
-// @llm-callbacks/s3: a complete audit log of LLM calls in an S3 bucket.
+/**
+ * S3 callback: a complete audit log of LLM calls in a bucket.
+ *
+ * A complete audit log of LLM calls in an S3 bucket.
+ *
+ * @packageDocumentation
+ * @module @llm-callbacks/s3
+ */
 export { s3Callback } from './s3-callback.js';
 export type { S3Callback } from './s3-callback.js';
 export type { S3CallbackOptions, S3EventFormat, S3RetryOptions } from './options.js';

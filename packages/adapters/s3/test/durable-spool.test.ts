@@ -7,7 +7,7 @@
 // while the first process believes nothing did, and the replay must overwrite them (same keys),
 // not add to them: without deterministic keys per spooled segment, those events would be there twice.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,7 @@ function startChild(env: Record<string, string>, marker: 'READY' | 'DONE'): Chil
 async function segmentFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && /\.(open|seg)$/.test(entry.name)) out.push(entry.name);
+    if (entry.isFile() && /\.(open|seg)$/.test(entry.name)) out.push(join(entry.parentPath, entry.name));
   }
   return out;
 }
@@ -91,13 +91,16 @@ describe('durable spool: SIGKILL while S3 is unreachable, replay by the next pro
     expect(landedEarly.objects.length).toBeGreaterThan(0); // the replay has something to overwrite
     const left = await segmentFiles(spoolDir);
     expect(left.length).toBe(Math.ceil(CALLS / 64));
-    expect(left.filter((f) => f.endsWith('.open'))).toHaveLength(1); // the last segment was never sealed
+    const open = left.filter((f) => f.endsWith('.open'));
+    expect(open).toHaveLength(1); // the last segment was never sealed
+    // What a write cut short by the kill would leave: a partial line, never acknowledged.
+    await appendFile(open[0] as string, '{"id":"torn-by-sigkill","status":"succ');
 
     // Process 2: same spool directory, S3 reachable.
     const second = startChild({ MODE: 'replay', OPENAI_URL: openai.url, S3_ENDPOINT: s3.endpoint }, 'DONE');
     const done = await second.line;
     expect((await second.exit).code).toBe(0);
-    expect(done).toMatchObject({ complete: true, stats: { replayed: CALLS, delivered: CALLS, pendingSegments: 0 } });
+    expect(done).toMatchObject({ complete: true, stats: { replayed: CALLS, delivered: CALLS, pendingSegments: 0, tornTails: 1, corruptLines: 0 } });
 
     const bucket = await readBucket(s3, 'llm-callbacks/');
     const ids = bucket.events.map((e) => e.id);
