@@ -216,6 +216,10 @@ class Spool {
   private active: Active | undefined;
   private sealRequested = false;
   private reservedBytes = 0;
+  /** Bytes of the sealed and adopted segments on disk (the active one is counted on its own). */
+  private trackedBytes = 0;
+  /** The last failure to open the directory: retried at most once a second, reported once per try. */
+  private startFailure: { at: number; error: Error } | undefined;
   // Delivering
   private readonly segments = new Map<string, Tracked>();
   private readonly order: Tracked[] = [];
@@ -246,13 +250,13 @@ class Spool {
   }
 
   stats(): SpoolStats {
-    let bytes = this.active ? this.active.bytes : 0;
-    for (const t of this.segments.values()) bytes += t.file.bytes;
-    return { ...this.counters, pendingSegments: this.segments.size + (this.active && this.active.events > 0 ? 1 : 0), pendingBytes: bytes };
+    return { ...this.counters, pendingSegments: this.segments.size + (this.active && this.active.events > 0 ? 1 : 0), pendingBytes: this.pendingBytes() };
   }
 
   /** Opens the directory and adopts what dead writers left; retried by the next call after a failure. */
   private start(): Promise<void> {
+    const failed = this.startFailure;
+    if (!this.ready && failed && Date.now() - failed.at < 1_000) return Promise.reject(failed.error);
     this.ready ??= (async () => {
       await this.store.open();
       await this.rescan();
@@ -263,6 +267,7 @@ class Spool {
     })().catch((error: unknown) => {
       this.ready = undefined;
       const wrapped = new Error(`${this.inner.name}: cannot use the spool directory ${this.options.directory}: ${toError(error).message}`, { cause: error });
+      this.startFailure = { at: Date.now(), error: wrapped };
       this.report(wrapped);
       throw wrapped;
     });
@@ -292,6 +297,7 @@ class Spool {
     if (this.closed) throw new Error(`${this.inner.name}: event ${id} arrived after shutdown() and was not spooled.`);
     let line: Buffer;
     try {
+      if (typeof event !== 'object' || event === null) throw new TypeError(`an event must be an object, got ${event === null ? 'null' : typeof event}`);
       line = Buffer.from(`${JSON.stringify(event)}\n`, 'utf8');
     } catch (error) {
       return this.fallback(event, `it cannot be written as JSON (${toError(error).message})`, 'writeErrors');
@@ -318,9 +324,7 @@ class Spool {
   }
 
   private pendingBytes(): number {
-    let bytes = this.active ? this.active.bytes : 0;
-    for (const t of this.segments.values()) bytes += t.file.bytes;
-    return bytes;
+    return (this.active ? this.active.bytes : 0) + this.trackedBytes;
   }
 
   /** Not on disk: hand the event over in memory so it may still arrive, and reject the hook so it is counted and reported. */
@@ -454,6 +458,7 @@ class Spool {
 
   private track(tracked: Tracked): void {
     this.segments.set(tracked.file.id, tracked);
+    this.trackedBytes += tracked.file.bytes;
     this.order.push(tracked);
     this.pumpDeliveries();
   }
@@ -543,7 +548,10 @@ class Spool {
   }
 
   private forget(tracked: Tracked, delivered: boolean): void {
-    this.segments.delete(tracked.file.id);
+    if (this.segments.get(tracked.file.id) === tracked) {
+      this.segments.delete(tracked.file.id);
+      this.trackedBytes -= tracked.file.bytes;
+    }
     const index = this.order.indexOf(tracked);
     if (index !== -1) this.order.splice(index, 1);
     for (const waiter of tracked.waiters.splice(0)) waiter(delivered);
