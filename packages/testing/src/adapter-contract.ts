@@ -106,6 +106,8 @@ export function runAdapterContract(contract: AdapterContract): void {
       const ids = new Set(await sink.receivedEventIds());
       expect(others).toHaveLength(20);
       expect(others.filter((e) => ids.has(e.id))).toHaveLength(20);
+      // The sink's own confirmation (CallbackReporter.delivered), not just 20 hook calls that returned.
+      expect(manager.stats().callbacks[contract.name]?.confirmed).toBe(20);
     });
 
     it('disabled by header or option (any letter case): nothing at the sink, the others still fire', async () => {

@@ -76,7 +76,7 @@ class DatadogCallbackImpl implements DatadogCallback {
   /** Problems found with no reporter to tell (the callback used without a manager): flush() throws them. */
   private unreported: Error[] = [];
   private readonly tracker = new DeliveryTracker({
-    delivered: () => undefined,
+    delivered: (eventIds) => this.reporter?.delivered?.(eventIds),
     failed: (eventIds, error) => {
       // dd-trace has already retried network errors; an upload it reports as failed is lost.
       this.report(error, eventIds);
@@ -132,7 +132,7 @@ class DatadogCallbackImpl implements DatadogCallback {
           'set DD_LLMOBS_ENABLED=1 and DD_LLMOBS_ML_APP, or pass init({ llmobs: { mlApp } }).',
       );
     }
-    const event = this.options.redactContent ? redactMessageContent(original) : original;
+    const event = this.options.redactMessages ? redactMessageContent(original) : original;
     const annotation = annotationFor(event, this.baseTags);
     const error = event.status === 'failure' ? errorFor(event) : undefined;
     const sessionId = sessionIdOf(event);

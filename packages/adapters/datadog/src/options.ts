@@ -30,6 +30,8 @@ export interface DatadogCallbackOptions {
   /** Name of the spans (default `llm.<callType>`, e.g. `llm.chat.completions`). */
   spanName?: string;
   /** Drop message content (prompts, completions, tool arguments) before it leaves the process; metrics stay. */
+  redactMessages?: boolean;
+  /** @deprecated The former name of `redactMessages` (same meaning); either one set to true redacts. */
   redactContent?: boolean;
   /** Longest a `flush()` waits for the agent to confirm the spans (default 10 000 ms). */
   flushTimeoutMs?: number;
@@ -49,7 +51,7 @@ export interface ResolvedOptions {
   env?: string;
   tags: Record<string, string>;
   spanName?: string;
-  redactContent: boolean;
+  redactMessages: boolean;
   flushTimeoutMs: number;
   required?: boolean;
   timeoutMs?: number;
@@ -121,7 +123,7 @@ export function resolveOptions(options: DatadogCallbackOptions = {}, env: NodeJS
   const resolved: ResolvedOptions = {
     name: options.name ?? 'datadog',
     tags,
-    redactContent: options.redactContent === true,
+    redactMessages: options.redactMessages === true || options.redactContent === true,
     flushTimeoutMs,
   };
   const service = optionalString(options.service ?? fromEnv('DD_SERVICE'), 'service', 'DD_SERVICE');

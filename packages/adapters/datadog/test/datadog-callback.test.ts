@@ -191,8 +191,8 @@ describe('datadog callback: disabling and locks', () => {
 });
 
 describe('datadog callback: redaction', () => {
-  it('redactContent drops prompts and completions but keeps model, metrics and errors', async () => {
-    const { manager, client, events } = harness({ redactContent: true });
+  it('redactMessages drops prompts and completions but keeps model, metrics and errors', async () => {
+    const { manager, client, events } = harness({ redactMessages: true });
     await client.chat.completions.create(chat('secret prompt'));
     await manager.flush();
     const { span } = spanOf(events[0]?.id);

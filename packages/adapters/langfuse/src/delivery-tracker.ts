@@ -25,6 +25,8 @@ interface Envelope {
 export interface TrackerHooks {
   /** Calls that will not (fully) reach Langfuse: reported once per call, with the reason. */
   gaveUp(eventIds: string[], reason: Error): void;
+  /** A call whose every item Langfuse accepted. */
+  delivered?(eventId: string): void;
 }
 
 /** The key matching an item we handed to the client with an item seen in an upload. */
@@ -163,7 +165,10 @@ export class DeliveryTracker {
     const newlyFailed = failed && !state.failed;
     if (failed) state.failed = true;
     state.outstanding -= 1;
-    if (state.outstanding <= 0) this.calls.delete(eventId);
+    if (state.outstanding <= 0) {
+      this.calls.delete(eventId);
+      if (!state.failed) this.hooks.delivered?.(eventId);
+    }
     this.notify();
     return newlyFailed;
   }

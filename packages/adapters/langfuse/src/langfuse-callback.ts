@@ -83,6 +83,9 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
       reporter.error(reason, { eventIds });
       reporter.dropped(eventIds, 'gave-up');
     },
+    delivered(eventId) {
+      reporter.delivered?.([eventId]);
+    },
   });
   const monitor = monitorClient(client, tracker, {
     attemptFailed: (error, eventIds) => reporter.error(error, { eventIds }),

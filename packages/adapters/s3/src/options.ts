@@ -67,7 +67,9 @@ export interface S3CallbackOptions {
   requestTimeoutMs?: number;
   /** Longest time shutdown() spends delivering what is queued, in ms (default 8 000). */
   shutdownTimeoutMs?: number;
-  /** Replace prompts and completions with a marker before upload (core's `redactMessageContent`). */
+  /** Replace prompts, completions and tool arguments with a marker before upload (core's `redactMessageContent`). */
+  redactMessages?: boolean;
+  /** @deprecated The former name of `redactMessages` (same meaning); either one set to true redacts. */
   redactContent?: boolean;
   /** No call may disable this callback (for a compliance log). */
   required?: boolean;
@@ -99,7 +101,7 @@ export interface ResolvedS3Options {
   retry: Required<S3RetryOptions>;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
-  redactContent: boolean;
+  redactMessages: boolean;
   required: boolean | undefined;
   timeoutMs: number | undefined;
 }
@@ -256,7 +258,7 @@ export function resolveS3Options(options: S3CallbackOptions = {}): ResolvedS3Opt
     retry: resolvedRetry,
     requestTimeoutMs: positiveMs(options.requestTimeoutMs, S3_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
     shutdownTimeoutMs: positiveMs(options.shutdownTimeoutMs, S3_DEFAULTS.shutdownTimeoutMs, 'shutdownTimeoutMs'),
-    redactContent: optionalBoolean(options.redactContent, 'redactContent') ?? false,
+    redactMessages: (optionalBoolean(options.redactMessages, 'redactMessages') ?? false) || (optionalBoolean(options.redactContent, 'redactContent') ?? false),
     required: optionalBoolean(options.required, 'required'),
     timeoutMs: options.timeoutMs,
   };

@@ -4,8 +4,8 @@
 import { redactMessageContent, type CallEvent } from '@llm-callbacks/core';
 
 /** The event as one line of JSON (no newline inside: JSON.stringify escapes them in strings). */
-export function serializeEvent(event: CallEvent, redactContent: boolean): string {
-  const value = redactContent ? redactMessageContent(event) : event;
+export function serializeEvent(event: CallEvent, redactMessages: boolean): string {
+  const value = redactMessages ? redactMessageContent(event) : event;
   try {
     return JSON.stringify(value);
   } catch {

@@ -128,7 +128,7 @@ export class UploadQueue {
         this.reporter.dropped([id], 'overflow');
         return;
       }
-      const text = serializeEvent(event, this.options.redactContent);
+      const text = serializeEvent(event, this.options.redactMessages);
       const prefix = this.prefixFor(event, id);
       let buffer = this.buffers.get(prefix);
       if (!buffer) {
@@ -166,7 +166,7 @@ export class UploadQueue {
     const groups = new Map<string, Entry[]>();
     for (const event of segment.events) {
       const id = typeof event?.id === 'string' ? event.id : 'unknown';
-      const text = serializeEvent(event, this.options.redactContent);
+      const text = serializeEvent(event, this.options.redactMessages);
       const prefix = this.prefixFor(event, id);
       let group = groups.get(prefix);
       if (!group) groups.set(prefix, (group = []));
@@ -454,6 +454,7 @@ export class UploadQueue {
     if (uploaded) {
       this.counters.uploadedEvents += batch.ids.length;
       this.counters.uploadedObjects += 1;
+      this.reporter.delivered?.(batch.ids);
     } else if (!batch.spooled) {
       this.counters.gaveUp += batch.ids.length;
       this.reporter.dropped(batch.ids, 'gave-up');

@@ -191,8 +191,8 @@ describe('what lands in the bucket', () => {
     await expect(own.send(new ListObjectsV2Command({ Bucket: server.bucket }))).resolves.toMatchObject({ KeyCount: 1 });
   });
 
-  it('redactContent: prompts and completions replaced, the rest kept', async () => {
-    h = harness(s3Callback(options({ redactContent: true })), openai.url);
+  it('redactMessages: prompts and completions replaced, the rest kept', async () => {
+    h = harness(s3Callback(options({ redactMessages: true })), openai.url);
     await h.client.chat.completions.create(chat('my secret prompt'));
     await h.manager.flush();
     const { objects, events } = await readBucket(server);

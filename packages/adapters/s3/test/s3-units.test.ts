@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildObjectKey, encodeKeySegment } from '../src/index.js';
 import { encodeDynamicPrefix } from '../src/object-key.js';
+import { resolveS3Options } from '../src/options.js';
 import { backoffDelay, isTransient } from '../src/retry-policy.js';
 
 const answered = (status: number, name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
@@ -54,5 +55,14 @@ describe('object keys', () => {
     expect(encodeKeySegment('ü😀')).toBe('%C3%BC%F0%9F%98%80');
     expect(encodeKeySegment('\ud800x')).toBe('%EF%BF%BDx');
     expect(encodeDynamicPrefix('/a//b c/../')).toBe('a/b%20c/%2E%2E');
+  });
+});
+
+describe('options', () => {
+  it('redactMessages is the option; the former redactContent still works as a deprecated alias', () => {
+    expect(resolveS3Options({ bucket: 'logs', redactMessages: true }).redactMessages).toBe(true);
+    expect(resolveS3Options({ bucket: 'logs', redactContent: true }).redactMessages).toBe(true);
+    expect(resolveS3Options({ bucket: 'logs' }).redactMessages).toBe(false);
+    expect(() => resolveS3Options({ bucket: 'logs', redactMessages: 'yes' as never })).toThrow(/redactMessages must be true or false/);
   });
 });
