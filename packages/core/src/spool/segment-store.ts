@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** One segment file found on disk. */
 export interface SegmentFile {
@@ -215,7 +215,7 @@ export class SegmentStore {
       if (!isErrno(error, 'ENOENT')) throw error;
     }
     if (segment.adopted) {
-      const dir = segment.path.slice(0, segment.path.lastIndexOf('/'));
+      const dir = dirname(segment.path);
       if (dir !== this.ownDir) await rmdir(dir).catch(() => undefined); // ENOTEMPTY while others remain
     }
   }
