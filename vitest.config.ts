@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   ssr: {
     resolve: {
-      conditions: ['@llm-callbacks/source', 'node', 'import', 'default'],
+      conditions: ['@llm-callbacks/source', 'node'],
     },
   },
   test: {

@@ -5,7 +5,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import './vitest-cjs-workaround.js';
 import express, { type Request } from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { Hono, type Context } from 'hono';
