@@ -35,6 +35,19 @@ export function isSecretKey(key: string): boolean {
 /** Secrets shorter than this are not searched inside strings: they would match ordinary text. */
 const MIN_SECRET_LENGTH = 8;
 
+/**
+ * `name=value` / `name: value` pairs whose name says credential, as providers and gateways echo them
+ * in error messages (a query string, a header dump, a body field). Values we never saw (a gateway's
+ * own header, a key passed in the base URL) can only be caught by their name.
+ */
+const CREDENTIAL_ECHO =
+  /((?:api[-_]?key|access[-_]?key|secret(?:[-_]?key)?|subscription[-_]?key|[-_]key|\bkey|token|password|passwd|signature|authorization|credential)["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token)\s+)?([^\s"'&,;)]{4,})/gi;
+
+/** Replaces the values of credential-named pairs in free text (provider error messages). */
+export function scrubCredentialEchoes(text: string): string {
+  return text.replace(CREDENTIAL_ECHO, (_match, name: string) => `${name}${REDACTED}`);
+}
+
 export class SecretScrubber {
   private readonly secrets: string[];
 

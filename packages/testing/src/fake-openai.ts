@@ -56,6 +56,7 @@ export const FAKE_OPENAI_SCENARIOS = [
   'flaky-500',
   'slow',
   'echo-key',
+  'echo-credentials',
   'tool-call',
   'stream-cut',
   'stream-slow',
@@ -895,6 +896,23 @@ async function route(ex: Exchange, state: ServerState, parsed: { ok: boolean; va
   if (model === 'echo-key') {
     return sendError(ex, 401, {
       message: `Incorrect API key provided: ${ex.record.headers.authorization ?? '(none)'}.`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'invalid_api_key',
+    });
+  }
+  if (model === 'echo-credentials') {
+    // A careless provider or gateway: its error repeats every credential it was sent (the URL with
+    // its query, each auth-looking header, the body's key fields), for secret-leak tests.
+    const echoed = Object.entries(ex.record.headers)
+      .filter(([name]) => /auth|key|token|secret|signature|cookie/i.test(name))
+      .map(([name, value]) => `${name}=${value}`);
+    const query = new URLSearchParams(ex.record.query).toString();
+    const fields = Object.entries(body)
+      .filter(([name]) => /key|secret|token|password/i.test(name))
+      .map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+    return sendError(ex, 401, {
+      message: `Rejected ${ex.record.method} ${ex.record.path}?${query} with ${[...echoed, ...fields].join(' ')}.`,
       type: 'invalid_request_error',
       param: null,
       code: 'invalid_api_key',

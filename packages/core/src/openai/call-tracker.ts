@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { DisableDecision, DisableRequest } from '../disable-policy.js';
 import type { CallEvent, CallType, StreamEnd } from '../event.js';
 import type { CallbackManager } from '../manager.js';
-import type { SecretScrubber } from '../secrets.js';
+import { scrubCredentialEchoes, type SecretScrubber } from '../secrets.js';
 import type { Transport } from './transport.js';
 import { createAssembler } from './stream-assembler.js';
 import { describeError, extractUsage, isAbortError, responseModel, summarizeResponse } from './response-facts.js';
@@ -255,7 +255,9 @@ export class CallTracker {
       const response = outcome.response === undefined ? undefined : scrubber.copy(summarizeResponse(callType, outcome.response));
       const usage = extractUsage(response);
       const error = outcome.error === undefined ? undefined : describeError(outcome.error);
-      if (error) error.message = scrubber.scrubString(error.message);
+      // Known secrets by value, then anything echoed under a credential's name (only in the error
+      // message: request and response content is the user's and is never pattern-edited).
+      if (error) error.message = scrubCredentialEchoes(scrubber.scrubString(error.message));
       const event: CallEvent = {
         id: this.id,
         status,
