@@ -8,6 +8,8 @@ export type {
 } from './fake-openai.js';
 export { runAdapterContract } from './adapter-contract.js';
 export { SECRET_CANARIES, findCanaries, makeCanaryCalls, serializeForLeakCheck } from './secret-canaries.js';
+export { runSoak } from './soak.js';
+export type { SoakOptions, SoakReport, SoakSink } from './soak.js';
 export type { AdapterContract, ContractSink } from './adapter-contract.js';
 export { startS3Server } from './s3-server.js';
 export type { S3Server, S3ServerOptions, S3ObjectInfo, S3StoredObject, S3RejectedRequest, S3ReceivedRequest } from './s3-server.js';
