@@ -76,7 +76,15 @@ export const NOTHING_DISABLED: DisableDecision = Object.freeze({
 
 interface Requested {
   name: string;
+  /** `name` lower-cased, computed once. */
+  lower: string;
   source: DisableSource;
+}
+
+/** What one decision has collected so far; `seen` dedups names per source in constant time. */
+interface Collected {
+  readonly out: Requested[];
+  readonly seen: Set<string>;
 }
 
 /** Decides which of `targets` the request disables. Never throws. */
@@ -87,12 +95,13 @@ export function decideDisabled(
 ): DisableDecision {
   try {
     const requested: Requested[] = [];
+    const collected: Collected = { out: requested, seen: new Set() };
     const ignored: IgnoredDisable[] = [];
-    collectValue(request.option, 'option', config, requested, ignored);
-    collectHeaders(request.headers, 'header', config, requested, ignored);
+    collectValue(request.option, 'option', config, collected, ignored);
+    collectHeaders(request.headers, 'header', config, collected, ignored);
     for (const scope of request.scopes ?? []) {
-      collectValue(scope.disableCallbacks, 'scope', config, requested, ignored);
-      collectHeaders(scope.headers, 'scope', config, requested, ignored);
+      collectValue(scope.disableCallbacks, 'scope', config, collected, ignored);
+      collectHeaders(scope.headers, 'scope', config, collected, ignored);
       collectFlags(scope.metadata, 'metadata', ignored);
     }
     collectFlags(request.metadata, 'metadata', ignored);
@@ -111,8 +120,8 @@ export function decideDisabled(
         ignored.push(entry);
       }
     };
-    for (const { name, source } of requested) {
-      const target = targets.get(name.toLowerCase());
+    for (const { name, lower, source } of requested) {
+      const target = targets.get(lower);
       if (!target) ignore({ name, source, reason: 'unknown-callback' });
       else if (!config.allowDynamicCallbackDisabling) ignore({ name: target.name, source, reason: 'locked' });
       else if (target.required) ignore({ name: target.name, source, reason: 'required' });
@@ -136,7 +145,7 @@ function collectValue(
   value: unknown,
   source: DisableSource,
   config: PolicyConfig,
-  out: Requested[],
+  collected: Collected,
   ignored: IgnoredDisable[],
 ): void {
   if (value === undefined || value === null) return;
@@ -147,9 +156,13 @@ function collectValue(
     }
     for (const part of value.split(',')) {
       const name = part.trim();
-      if (name && !out.some((r) => r.source === source && r.name.toLowerCase() === name.toLowerCase())) {
-        out.push({ name, source });
-      }
+      if (!name) continue;
+      // A Set, not a scan of what was collected: a long list must not cost quadratic time.
+      const lower = name.toLowerCase();
+      const key = `${source}\u0000${lower}`;
+      if (collected.seen.has(key)) continue;
+      collected.seen.add(key);
+      collected.out.push({ name, lower, source });
     }
     return;
   }
@@ -161,7 +174,7 @@ function collectValue(
       ignored.push({ name: `(${value.length} values, ${total} characters)`, source, reason: 'value-too-long' });
       return;
     }
-    for (const item of value) collectValue(item, source, config, out, ignored);
+    for (const item of value) collectValue(item, source, config, collected, ignored);
     return;
   }
   ignored.push({ name: describe(value), source, reason: 'invalid-value' });
@@ -186,12 +199,12 @@ function collectHeaders(
   headers: unknown,
   source: DisableSource,
   config: PolicyConfig,
-  out: Requested[],
+  collected: Collected,
   ignored: IgnoredDisable[],
 ): void {
   if (headers === undefined || headers === null || typeof headers !== 'object') return;
   forEachHeader(headers, (name, value) => {
-    if (config.headerNames.includes(name.toLowerCase())) collectValue(value, source, config, out, ignored);
+    if (config.headerNames.includes(name.toLowerCase())) collectValue(value, source, config, collected, ignored);
   });
 }
 
