@@ -16,11 +16,11 @@ it('5 000 calls: 0 caller-visible errors, 0 unhandled rejections, bounded memory
         required: true,
         // Its flush waits for the bucket: allow it more than the chaotic callbacks' 10 x 200 ms.
         timeoutMs: 10_000,
-        batchSize: 200,
-        flushIntervalMs: 100,
+        batchSize: 1_000,
+        flushIntervalMs: 500,
         maxQueueSize: 20_000,
         retry: { maxAttempts: 30, baseDelayMs: 5, maxDelayMs: 100 },
-        requestTimeoutMs: 2_000,
+        requestTimeoutMs: 10_000,
         shutdownTimeoutMs: 30_000,
       }),
   });
