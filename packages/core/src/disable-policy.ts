@@ -81,10 +81,31 @@ interface Requested {
   source: DisableSource;
 }
 
-/** What one decision has collected so far; `seen` dedups names per source in constant time. */
+/**
+ * What one decision has collected so far. Duplicates (same source, same name) are found by a scan
+ * while the list is short (the usual case, and the cheapest), then by a Set of `source\0name`
+ * built once the list grows, so a long header never costs quadratic time.
+ */
 interface Collected {
   readonly out: Requested[];
-  readonly seen: Set<string>;
+  seen: Set<string> | undefined;
+}
+
+const SCAN_LIMIT = 16;
+
+/** Adds `name` from `source` unless it is already there. */
+function addRequested(collected: Collected, name: string, source: DisableSource): void {
+  const lower = name.toLowerCase();
+  const { out } = collected;
+  if (collected.seen === undefined && out.length >= SCAN_LIMIT) collected.seen = new Set(out.map((r) => `${r.source}\u0000${r.lower}`));
+  if (collected.seen === undefined) {
+    for (const r of out) if (r.lower === lower && r.source === source) return;
+  } else {
+    const key = `${source}\u0000${lower}`;
+    if (collected.seen.has(key)) return;
+    collected.seen.add(key);
+  }
+  out.push({ name, lower, source });
 }
 
 /** Decides which of `targets` the request disables. Never throws. */
@@ -95,7 +116,7 @@ export function decideDisabled(
 ): DisableDecision {
   try {
     const requested: Requested[] = [];
-    const collected: Collected = { out: requested, seen: new Set() };
+    const collected: Collected = { out: requested, seen: undefined };
     const ignored: IgnoredDisable[] = [];
     collectValue(request.option, 'option', config, collected, ignored);
     collectHeaders(request.headers, 'header', config, collected, ignored);
@@ -133,8 +154,7 @@ export function decideDisabled(
     }
     const disabled: string[] = [];
     for (const target of targets.values()) if (sources.has(target.name)) disabled.push(target.name);
-    // Object.fromEntries defines own properties, so any name (even "__proto__") is a plain key.
-    return { disabled, ignored, sources: Object.fromEntries(disabled.map((name) => [name, sources.get(name) ?? []])) };
+    return { disabled, ignored, sources: sourcesRecord(disabled, sources) };
   } catch (error) {
     return { ...NOTHING_DISABLED, internalError: error instanceof Error ? error : new Error(String(error)) };
   }
@@ -156,13 +176,7 @@ function collectValue(
     }
     for (const part of value.split(',')) {
       const name = part.trim();
-      if (!name) continue;
-      // A Set, not a scan of what was collected: a long list must not cost quadratic time.
-      const lower = name.toLowerCase();
-      const key = `${source}\u0000${lower}`;
-      if (collected.seen.has(key)) continue;
-      collected.seen.add(key);
-      collected.out.push({ name, lower, source });
+      if (name) addRequested(collected, name, source);
     }
     return;
   }
@@ -183,11 +197,41 @@ function collectValue(
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Whether `key` is a "don't log" flag. Remembered per key: a request body has the same few keys on
+ * every call, and normalising each one every time was a good part of the decision's cost. Bounded,
+ * so a stream of distinct keys cannot grow it.
+ */
+const noLogKeyCache = new Map<string, boolean>();
+function isNoLogKey(key: string): boolean {
+  let known = noLogKeyCache.get(key);
+  if (known === undefined) {
+    known = key.length <= 40 && NO_LOG_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
+    if (noLogKeyCache.size < 1024) noLogKeyCache.set(key, known);
+  }
+  return known;
+}
+
+/**
+ * `{ name: sources }` for the disabled names, as own data properties whatever the name: assigned
+ * (fast) unless the name exists on Object.prototype (`__proto__`, `constructor`, ...), which is
+ * defined instead so it can never reach or trip over the prototype.
+ */
+function sourcesRecord(disabled: readonly string[], sources: ReadonlyMap<string, DisableSource[]>): Record<string, DisableSource[]> {
+  const record: Record<string, DisableSource[]> = {};
+  for (const name of disabled) {
+    const list = sources.get(name) ?? [];
+    if (name in Object.prototype) Object.defineProperty(record, name, { value: list, enumerable: true, writable: true, configurable: true });
+    else record[name] = list;
+  }
+  return record;
+}
+
 /** Reports "don't log" flags among an object's own keys (they are never applied). */
 function collectFlags(value: unknown, source: DisableSource, ignored: IgnoredDisable[]): void {
   if (!isPlainObject(value)) return;
   for (const key of Object.keys(value)) {
-    if (key.length > 40 || !NO_LOG_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''))) continue;
+    if (!isNoLogKey(key)) continue;
     const flag = value[key];
     const shown = typeof flag === 'string' ? JSON.stringify(flag.slice(0, 64)) : typeof flag === 'object' ? (Array.isArray(flag) ? '(array)' : '(object)') : String(flag);
     ignored.push({ name: `${key}=${shown}`, source, reason: 'not-a-disable-source' });
@@ -217,7 +261,8 @@ export function forEachHeader(headers: object, visit: (name: string, value: unkn
       if (Array.isArray(entry) && typeof entry[0] === 'string') visit(entry[0], entry[1]);
     }
   } else {
-    for (const [name, value] of Object.entries(headers)) visit(name, value);
+    // Object.keys, not Object.entries: the same own keys in the same order, without a pair per header.
+    for (const name of Object.keys(headers)) visit(name, (headers as Record<string, unknown>)[name]);
   }
 }
 
