@@ -61,6 +61,7 @@ export const FAKE_OPENAI_SCENARIOS = [
   'stream-cut',
   'stream-slow',
   'stream-error-event',
+  'stream-response-failed',
 ] as const;
 
 export type FakeOpenAIScenario = (typeof FAKE_OPENAI_SCENARIOS)[number];
@@ -639,7 +640,15 @@ function handleResponses(ex: Exchange, state: ServerState, body: JsonObject, mod
     });
   }
   push('tail', 'response.output_item.done', { output_index: 0, item: finalItem });
-  push('tail', 'response.completed', { response: response('completed', [finalItem], true) });
+  if (scenario === 'stream-response-failed') {
+    // The Responses API ends a failed generation with `response.failed`, its error on the response.
+    push('tail', 'response.failed', {
+      response: {
+        ...response('failed', [finalItem], true),
+        error: { code: 'server_error', message: 'The model failed to finish the response.' },
+      },
+    });
+  } else push('tail', 'response.completed', { response: response('completed', [finalItem], true) });
 
   // The Responses API reports stream failures as a typed `error` event, not as `{ error }`.
   const errorEvent = (sent: number): SseEvent =>

@@ -527,15 +527,28 @@ describe('slow and broken streams', () => {
     expect(err.requestID).toMatch(/^req_/);
   });
 
-  it('stream-error-event on responses yields a typed error event (no throw)', async () => {
+  it('stream-error-event on responses sends a typed error event (openai 6 yields it, 7 throws it)', async () => {
     const stream = await client.responses.create({ model: 'stream-error-event', input: 'a b c d', stream: true });
     const events: OpenAI.Responses.ResponseStreamEvent[] = [];
-    for await (const event of stream) events.push(event);
-    const last = events.at(-1);
-    if (last?.type !== 'error') throw new Error('expected a final error event');
-    expect(last.code).toBe('server_error');
-    expect(last.sequence_number).toBe(events.length - 1);
+    let thrown: unknown;
+    try {
+      for await (const event of stream) events.push(event);
+    } catch (err) {
+      thrown = err;
+    }
     expect(events.filter((e) => e.type === 'response.output_text.delta')).toHaveLength(2);
+    if (thrown === undefined) {
+      const last = events.at(-1);
+      if (last?.type !== 'error') throw new Error('expected a final error event');
+      expect(last.code).toBe('server_error');
+      expect(last.sequence_number).toBe(events.length - 1);
+    } else {
+      // openai 7 turns an `event: error` into an APIError built from the event's payload.
+      expect(thrown).toBeInstanceOf(APIError);
+      if (!(thrown instanceof APIError)) throw new Error('expected an APIError');
+      expect(thrown.code).toBe('server_error');
+      expect(thrown.message).toContain('The server had an error');
+    }
   });
 
   it('stream-slow can be broken out of early and the server stops writing', async () => {

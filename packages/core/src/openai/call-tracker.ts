@@ -123,7 +123,11 @@ export class CallTracker {
     let firstTokenAt: number | undefined;
     let firstChunkAt: number | undefined;
     // Arrow functions keep `this` (the tracker) inside the iterator object's methods.
-    const end = (how: StreamEnd, error?: unknown): void => this.endStream(how, assembler.result(), firstTokenAt ?? firstChunkAt, error);
+    const end = (how: StreamEnd, error?: unknown): void => {
+      // A stream that ended normally but carried the provider's error is the failure it reported.
+      const inBand = how === 'completed' && error === undefined ? assembler.failure?.() : undefined;
+      this.endStream(inBand ? 'errored' : how, assembler.result(), firstTokenAt ?? firstChunkAt, error ?? inBand);
+    };
     const internal = (where: string, error: unknown): void => this.internal(where, error);
     const observe = (iterator: AsyncIterator<unknown>): AsyncIterator<unknown> => ({
       async next(...args: [] | [unknown]) {

@@ -7,6 +7,12 @@ export interface StreamAssembler {
   add(chunk: unknown): boolean;
   /** The response so far: complete after the last chunk, partial before. */
   result(): unknown;
+  /**
+   * A failure the provider reported inside a stream that otherwise ended normally (the Responses
+   * API's `error` and `response.failed` events, which some openai majors yield instead of throwing),
+   * so the call is reported as the failure it was, the same on every major.
+   */
+  failure?(): Error | undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -161,6 +167,7 @@ class ResponsesAssembler implements StreamAssembler {
   private base: Obj | undefined;
   private final: Obj | undefined;
   private text = '';
+  private error: Error | undefined;
 
   add(event: unknown): boolean {
     if (!isObj(event)) return false;
@@ -169,7 +176,9 @@ class ResponsesAssembler implements StreamAssembler {
     if (isObj(response)) {
       if (type === 'response.completed' || type === 'response.failed' || type === 'response.incomplete') this.final = response;
       else this.base = response;
+      if (type === 'response.failed') this.error = streamError(response['error'], 'The response failed.');
     }
+    if (type === 'error') this.error = streamError(event, 'The stream reported an error.');
     if (type === 'response.output_text.delta' || type === 'response.refusal.delta') {
       const delta = str(event['delta']) ?? '';
       this.text += delta;
@@ -182,6 +191,26 @@ class ResponsesAssembler implements StreamAssembler {
     if (this.final) return this.final;
     return { ...(this.base ?? { object: 'response' }), status: 'incomplete', output_text: this.text };
   }
+
+  failure(): Error | undefined {
+    return this.error;
+  }
+}
+
+/**
+ * An in-stream error payload ({ message, code, type, param }) as an Error shaped like the APIError
+ * openai throws for the same event on the majors that throw, so callbacks see one shape.
+ */
+function streamError(payload: unknown, fallback: string): Error {
+  const p = isObj(payload) ? payload : {};
+  const error = new Error(str(p['message']) ?? fallback);
+  error.name = 'APIError';
+  const fields: Obj = {};
+  for (const key of ['code', 'type', 'param'] as const) {
+    const value = p[key];
+    if (typeof value === 'string' || typeof value === 'number') fields[key] = value;
+  }
+  return Object.assign(error, fields);
 }
 
 /** Anything else: the last chunk seen. */
