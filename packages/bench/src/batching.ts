@@ -54,7 +54,7 @@ export async function runS3Batching(sinks: { s3: Child }, addresses: SinkAddress
   const manager = createCallbackManager({ callbacks: [s3] });
   manager.on('callbackError', () => undefined);
   const t0 = performance.now();
-  for (let sent = 0; sent < events; ) {
+  for (let sent = 0; sent < events;) {
     // Fed as fast as the adapter takes them, without overflowing its bound (10 000 by default).
     while (s3.stats().pending + manager.stats().pending > 5_000) await sleep(2);
     const n = Math.min(1_000, events - sent);

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
         {
           summary: () => {
             const ingestion = server.requests.filter((r) => r.path === '/api/public/ingestion');
-            const items = ingestion.reduce((n, r) => n + (((r.body as { batch?: unknown[] } | undefined)?.batch?.length) ?? 0), 0);
+            const items = ingestion.reduce((n, r) => n + ((r.body as { batch?: unknown[] } | undefined)?.batch?.length ?? 0), 0);
             return { requests: ingestion.length, items, summary: server.summary() };
           },
           reset: () => server.reset(),

@@ -78,7 +78,11 @@ export async function runE2E(clients: Record<Variant, Child>, sinks: Sinks, conf
     log('warm-up: one batch per variant and cell');
     for (const cell of cells) {
       for (const variant of VARIANTS) {
-        await clients[variant].call<BatchResult>('batch', { calls: Math.max(50, Math.round((config.calls[cell.concurrency] ?? 100) / 4)), concurrency: cell.concurrency, stream: cell.stream });
+        await clients[variant].call<BatchResult>('batch', {
+          calls: Math.max(50, Math.round((config.calls[cell.concurrency] ?? 100) / 4)),
+          concurrency: cell.concurrency,
+          stream: cell.stream,
+        });
         await resetSinks();
       }
     }

@@ -201,8 +201,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
 function parseSections(value: string | undefined): Section[] | undefined {
   if (!value) return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const s of list) if (!SECTIONS.includes(s as Section)) throw new Error(`BENCH_SECTIONS: unknown section "${s}"; the sections are ${SECTIONS.join(', ')}.`);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of list)
+    if (!SECTIONS.includes(s as Section)) throw new Error(`BENCH_SECTIONS: unknown section "${s}"; the sections are ${SECTIONS.join(', ')}.`);
   return list as Section[];
 }
 

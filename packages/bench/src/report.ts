@@ -24,7 +24,11 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     }
     const a = cell.variants['wrap-3-adapters'];
     const o = cell.variants['observeOpenAI'];
-    checks.push({ target: `3 adapters, c64 ${kind}: throughput ratio >= 0.90`, value: fmt(a.ratio.throughput.median, 3), met: a.ratio.throughput.median >= 0.9 });
+    checks.push({
+      target: `3 adapters, c64 ${kind}: throughput ratio >= 0.90`,
+      value: fmt(a.ratio.throughput.median, 3),
+      met: a.ratio.throughput.median >= 0.9,
+    });
     checks.push({ target: `3 adapters, c64 ${kind}: client CPU per call <= 1.15x raw`, value: fmt(a.ratio.cpu.median, 3), met: a.ratio.cpu.median <= 1.15 });
     const quarter = (ours: number, theirs: number, higherIsWorse: boolean): { value: string; met: boolean } => {
       const ourOver = higherIsWorse ? ours - 1 : 1 - ours;
@@ -77,8 +81,14 @@ export function renderReport(result: BenchResult): string {
   out.push('');
   out.push(`- machine: ${env.machine.cpu}, ${env.machine.cores} cores, ${env.machine.memoryGB} GB, ${env.machine.os}`);
   out.push(`- load average (1/5/15 min): ${env.machine.loadavgAtStart.join(' / ')} at start, ${(env.machine.loadavgAtEnd ?? []).join(' / ')} at end`);
-  out.push(`- Node ${env.node}; ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  out.push(`- code: packages loaded from ${env.code === 'dist' ? 'their built dist/' : 'src/ through tsx (BENCH_SOURCE=1)'}; commit ${env.git.commit}${env.git.dirty.length ? `, with uncommitted changes in ${env.git.dirty.join(', ')}` : ''}`);
+  out.push(
+    `- Node ${env.node}; ${Object.entries(env.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  out.push(
+    `- code: packages loaded from ${env.code === 'dist' ? 'their built dist/' : 'src/ through tsx (BENCH_SOURCE=1)'}; commit ${env.git.commit}${env.git.dirty.length ? `, with uncommitted changes in ${env.git.dirty.join(', ')}` : ''}`,
+  );
   out.push(`- took ${fmt(result.seconds, 0)} s`);
   if (result.e2e) {
     out.push('');
@@ -95,7 +105,9 @@ export function renderReport(result: BenchResult): string {
     out.push('');
     out.push('Langfuse ingestion requests during the measured batches (each batch ends with a flush):');
     for (const [v, c] of Object.entries(ing)) {
-      out.push(`- ${LABEL[v as Variant]}: ${c.calls} calls, ${c.requests} requests, ${fmt(c.calls / Math.max(1, c.requests), 1)} calls and ${fmt(c.items / Math.max(1, c.requests), 1)} items per request`);
+      out.push(
+        `- ${LABEL[v as Variant]}: ${c.calls} calls, ${c.requests} requests, ${fmt(c.calls / Math.max(1, c.requests), 1)} calls and ${fmt(c.items / Math.max(1, c.requests), 1)} items per request`,
+      );
     }
   }
   if (result.micro) {
@@ -106,7 +118,14 @@ export function renderReport(result: BenchResult): string {
     out.push(
       table(
         ['callbacks', 'names in header', 'manager.decide ns', 'policy alone ns', 'rme %', 'samples'],
-        result.micro.decide.map((d) => [String(d.callbacks), d.headerNames === 0 ? 'no header' : String(d.headerNames), fmt(d.nsPerCall, 0), fmt(d.policyNsPerCall, 0), fmt(d.rmePercent, 1), String(d.samples)]),
+        result.micro.decide.map((d) => [
+          String(d.callbacks),
+          d.headerNames === 0 ? 'no header' : String(d.headerNames),
+          fmt(d.nsPerCall, 0),
+          fmt(d.policyNsPerCall, 0),
+          fmt(d.rmePercent, 1),
+          String(d.samples),
+        ]),
       ),
     );
     out.push('```');
@@ -153,7 +172,9 @@ export function renderReport(result: BenchResult): string {
     out.push(
       table(
         ['t s', 'calls', 'RSS MB', 'heap MB', 'queued in manager', 'dropped'],
-        m.samples.filter((_, i) => i % step === 0 || i === m.samples.length - 1).map((s) => [fmt(s.atMs / 1000, 0), String(s.calls), fmt(s.rssMB, 0), fmt(s.heapUsedMB, 0), String(s.managerPending), String(s.dropped)]),
+        m.samples
+          .filter((_, i) => i % step === 0 || i === m.samples.length - 1)
+          .map((s) => [fmt(s.atMs / 1000, 0), String(s.calls), fmt(s.rssMB, 0), fmt(s.heapUsedMB, 0), String(s.managerPending), String(s.dropped)]),
       ),
     );
     out.push('```');
@@ -164,7 +185,12 @@ export function renderReport(result: BenchResult): string {
     out.push('## Targets');
     out.push('');
     out.push('```');
-    out.push(table(['target', 'measured', 'status'], checks.map((c) => [c.target, c.value, mark(c.met)])));
+    out.push(
+      table(
+        ['target', 'measured', 'status'],
+        checks.map((c) => [c.target, c.value, mark(c.met)]),
+      ),
+    );
     out.push('```');
   }
   return out.join('\n');

@@ -178,13 +178,16 @@ export class CallbackQueue {
   private invoke(hook: Hook, run: () => unknown, event: CallEvent | undefined, timeoutMs: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        if (hook === 'onSuccess' || hook === 'onFailure') this.stats.timedOut += 1;
-        this.reporter.error(this.callback.name, hook, new CallbackTimeoutError(this.callback.name, hook, timeoutMs), event, true);
-        resolve(false);
-      }, Math.min(timeoutMs, 2_147_483_647)); // Node turns a delay above 2^31-1 ms into 1 ms: clamp.
+      const timer = setTimeout(
+        () => {
+          if (settled) return;
+          settled = true;
+          if (hook === 'onSuccess' || hook === 'onFailure') this.stats.timedOut += 1;
+          this.reporter.error(this.callback.name, hook, new CallbackTimeoutError(this.callback.name, hook, timeoutMs), event, true);
+          resolve(false);
+        },
+        Math.min(timeoutMs, 2_147_483_647),
+      ); // Node turns a delay above 2^31-1 ms into 1 ms: clamp.
       // A hung callback must never keep the host process alive.
       timer.unref();
       const finish = (error: unknown, failed: boolean): void => {

@@ -97,7 +97,10 @@ export function assertCallback(value: unknown): asserts value is Callback {
   }
   const redact = cb['redactMessages'];
   if (redact !== undefined && typeof redact !== 'boolean' && typeof redact !== 'function') {
-    throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": redactMessages must be true, false or a function (event) => event, got ${typeof redact}.`);
+    throw new LlmCallbacksError(
+      'INVALID_CALLBACK',
+      `Callback "${name}": redactMessages must be true, false or a function (event) => event, got ${typeof redact}.`,
+    );
   }
   const timeout = cb['timeoutMs'];
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {

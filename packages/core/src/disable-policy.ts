@@ -109,11 +109,7 @@ function addRequested(collected: Collected, name: string, source: DisableSource)
 }
 
 /** Decides which of `targets` the request disables. Never throws. */
-export function decideDisabled(
-  targets: ReadonlyMap<string, PolicyTarget>,
-  config: PolicyConfig,
-  request: DisableRequest,
-): DisableDecision {
+export function decideDisabled(targets: ReadonlyMap<string, PolicyTarget>, config: PolicyConfig, request: DisableRequest): DisableDecision {
   try {
     const requested: Requested[] = [];
     const collected: Collected = { out: requested, seen: undefined };
@@ -161,13 +157,7 @@ export function decideDisabled(
 }
 
 /** Splits one disable value (string, comma list, or array of those) into names. */
-function collectValue(
-  value: unknown,
-  source: DisableSource,
-  config: PolicyConfig,
-  collected: Collected,
-  ignored: IgnoredDisable[],
-): void {
+function collectValue(value: unknown, source: DisableSource, config: PolicyConfig, collected: Collected, ignored: IgnoredDisable[]): void {
   if (value === undefined || value === null) return;
   if (typeof value === 'string') {
     if (value.length > config.maxValueLength) {
@@ -194,8 +184,7 @@ function collectValue(
   ignored.push({ name: describe(value), source, reason: 'invalid-value' });
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Whether `key` is a "don't log" flag. Remembered per key: a request body has the same few keys on
@@ -233,19 +222,14 @@ function collectFlags(value: unknown, source: DisableSource, ignored: IgnoredDis
   for (const key of Object.keys(value)) {
     if (!isNoLogKey(key)) continue;
     const flag = value[key];
-    const shown = typeof flag === 'string' ? JSON.stringify(flag.slice(0, 64)) : typeof flag === 'object' ? (Array.isArray(flag) ? '(array)' : '(object)') : String(flag);
+    const shown =
+      typeof flag === 'string' ? JSON.stringify(flag.slice(0, 64)) : typeof flag === 'object' ? (Array.isArray(flag) ? '(array)' : '(object)') : String(flag);
     ignored.push({ name: `${key}=${shown}`, source, reason: 'not-a-disable-source' });
   }
 }
 
 /** Reads the configured disable header(s) from any header shape openai or node:http uses. */
-function collectHeaders(
-  headers: unknown,
-  source: DisableSource,
-  config: PolicyConfig,
-  collected: Collected,
-  ignored: IgnoredDisable[],
-): void {
+function collectHeaders(headers: unknown, source: DisableSource, config: PolicyConfig, collected: Collected, ignored: IgnoredDisable[]): void {
   if (headers === undefined || headers === null || typeof headers !== 'object') return;
   forEachHeader(headers, (name, value) => {
     if (config.headerNames.includes(name.toLowerCase())) collectValue(value, source, config, collected, ignored);

@@ -2,12 +2,7 @@
 // Errors from callbacks at run time are never thrown: they go to the manager's `callbackError` event.
 
 /** Machine-readable reason of an {@link LlmCallbacksError}. */
-export type LlmCallbacksErrorCode =
-  | 'INVALID_CALLBACK'
-  | 'DUPLICATE_CALLBACK'
-  | 'INVALID_OPTIONS'
-  | 'ALREADY_WRAPPED'
-  | 'NOT_AN_OPENAI_CLIENT';
+export type LlmCallbacksErrorCode = 'INVALID_CALLBACK' | 'DUPLICATE_CALLBACK' | 'INVALID_OPTIONS' | 'ALREADY_WRAPPED' | 'NOT_AN_OPENAI_CLIENT';
 
 /** A usage error: the message says what was wrong, where, and what to do. */
 export class LlmCallbacksError extends Error {

@@ -189,10 +189,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     }
     const headers = options.disableHeaders ?? [DEFAULT_DISABLE_HEADER];
     if (typeof headers !== 'string' && !Array.isArray(headers)) {
-      throw new LlmCallbacksError(
-        'INVALID_OPTIONS',
-        `disableHeaders must be a header name or a list of header names, got ${typeof headers}.`,
-      );
+      throw new LlmCallbacksError('INVALID_OPTIONS', `disableHeaders must be a header name or a list of header names, got ${typeof headers}.`);
     }
     const headerList: unknown[] = typeof headers === 'string' ? [headers] : [...(headers as readonly unknown[])];
     for (const h of headerList) {
@@ -239,8 +236,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
       );
     }
     const queue = new CallbackQueue(callback, this.queueOptions, {
-      error: (name, hook, error, event, timedOut) =>
-        this.emitSafe('callbackError', { callback: name, hook, error, eventId: event?.id, timedOut }),
+      error: (name, hook, error, event, timedOut) => this.emitSafe('callbackError', { callback: name, hook, error, eventId: event?.id, timedOut }),
       dropped: (name, event, reason) => this.emitSafe('eventDropped', { callback: name, eventId: event.id, reason }),
     });
     this.registry.set(key, { callback, queue });
@@ -444,9 +440,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
       await new Promise<void>((resolve) => setImmediate(resolve));
       const queues = [...[...this.registry.values()].map((e) => e.queue), ...this.retired];
       await Promise.all(queues.map((q) => q.settled()));
-      const results = await Promise.all(
-        [...this.registry.values()].map((e) => e.queue.lifecycle(hook, Math.max(1, deadline - Date.now()))),
-      );
+      const results = await Promise.all([...this.registry.values()].map((e) => e.queue.lifecycle(hook, Math.max(1, deadline - Date.now()))));
       return results.every(Boolean);
     })();
     const inTime = await withDeadline(work, deadline);
@@ -578,7 +572,10 @@ function checkOptionsShape(options: unknown): asserts options is CallbackManager
   }
   const callbacks = (options as CallbackManagerOptions).callbacks;
   if (callbacks !== undefined && !Array.isArray(callbacks)) {
-    throw new LlmCallbacksError('INVALID_OPTIONS', `createCallbackManager: callbacks must be an array of callbacks, got ${typeof callbacks}; wrap a single one as [callback].`);
+    throw new LlmCallbacksError(
+      'INVALID_OPTIONS',
+      `createCallbackManager: callbacks must be an array of callbacks, got ${typeof callbacks}; wrap a single one as [callback].`,
+    );
   }
 }
 

@@ -5,9 +5,7 @@ import { LlmCallbacksError } from './errors.js';
 
 /** Header values as a service receives them (node:http's IncomingHttpHeaders fits) or a Headers object. */
 export type ScopeHeaders =
-  | Headers
-  | Readonly<Record<string, string | readonly string[] | number | null | undefined>>
-  | ReadonlyArray<readonly [string, string]>;
+  Headers | Readonly<Record<string, string | readonly string[] | number | null | undefined>> | ReadonlyArray<readonly [string, string]>;
 
 /** What {@link withCallbackContext} applies to every LLM call made inside its scope: disables, an incoming request's headers, metadata. */
 export interface CallbackScope {

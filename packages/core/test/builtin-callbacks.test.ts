@@ -84,9 +84,7 @@ describe('consoleCallback', () => {
   });
 
   it('shows streaming facts and disabled callbacks', () => {
-    const line = formatEventLine(
-      makeEvent({ stream: true, streamEnd: 'stopped', timeToFirstTokenMs: 87.2, disabledCallbacks: ['langfuse', 's3'] }),
-    );
+    const line = formatEventLine(makeEvent({ stream: true, streamEnd: 'stopped', timeToFirstTokenMs: 87.2, disabledCallbacks: ['langfuse', 's3'] }));
     expect(line).toContain('stream(stopped)');
     expect(line).toContain('ttft=87ms');
     expect(line).toContain('disabled=[langfuse,s3]');
@@ -96,9 +94,7 @@ describe('consoleCallback', () => {
   });
 
   it('keeps an event on one line even when the error message or model has line breaks', () => {
-    const line = formatEventLine(
-      failureEvent({ model: 'm\nfake', error: { name: 'APIError', message: 'first line\nsecond line\r\nthird' } }),
-    );
+    const line = formatEventLine(failureEvent({ model: 'm\nfake', error: { name: 'APIError', message: 'first line\nsecond line\r\nthird' } }));
     expect(line).not.toMatch(/[\r\n]/);
     expect(line).toContain('first line');
     expect(line).toContain('third');

@@ -2,13 +2,7 @@
 // failures and give-ups found outside its hook calls, so they reach callbackError, eventDropped
 // and stats() like any other problem.
 import { describe, expect, it } from 'vitest';
-import {
-  createCallbackManager,
-  defineCallback,
-  type CallbackErrorInfo,
-  type CallbackReporter,
-  type EventDroppedInfo,
-} from '../src/index.js';
+import { createCallbackManager, defineCallback, type CallbackErrorInfo, type CallbackReporter, type EventDroppedInfo } from '../src/index.js';
 
 describe('CallbackReporter', () => {
   it('is handed to onRegister once, and its reports become manager events and counts', () => {

@@ -35,9 +35,9 @@ const HEADERS = [DEFAULT_DISABLE_HEADER, 'x-no-log-please'];
 
 /** A letter case variation of a name. */
 const recased = (name: string) =>
-  fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((flips) =>
-    [...name].map((ch, i) => (flips[i] ? ch.toUpperCase() : ch.toLowerCase())).join(''),
-  );
+  fc
+    .array(fc.boolean(), { minLength: name.length, maxLength: name.length })
+    .map((flips) => [...name].map((ch, i) => (flips[i] ? ch.toUpperCase() : ch.toLowerCase())).join(''));
 
 const padding = fc.constantFrom('', ' ', '  ', '\t', '\u00a0', '\n', '\r\n', '\ufeff', '\u200b');
 const oddSeparator = fc.constantFrom(',', ', ', ' ,', ',,', ';', ' ', '|', '\t', ',\n', '\u3001', ' , , ');
@@ -73,7 +73,13 @@ const anyHeaders: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(fc.tuple(headerName, anyValue), { maxLength: 4 }),
   // A Headers object only holds valid values; repeated appends join with ', '.
   fc
-    .array(fc.tuple(fc.constantFrom(...HEADERS).chain(recased), stringValue.filter((v) => !/[\r\n\0]/.test(v) && v === v.trim())), { maxLength: 3 })
+    .array(
+      fc.tuple(
+        fc.constantFrom(...HEADERS).chain(recased),
+        stringValue.filter((v) => !/[\r\n\0]/.test(v) && v === v.trim()),
+      ),
+      { maxLength: 3 },
+    )
     .map((rows) => {
       const h = new Headers();
       for (const [n, v] of rows) {
@@ -90,15 +96,22 @@ const anyHeaders: fc.Arbitrary<unknown> = fc.oneof(
 
 /** "Don't log" flags of other tools, in the body or in metadata. */
 const flags = fc.dictionary(
-  fc.constantFrom('no-log', 'no_log', 'NO-LOG', 'noLog', 'disable_callbacks', 'disableCallbacks', 'litellm_disabled_callbacks', 'disabled_callbacks', 'temperature'),
+  fc.constantFrom(
+    'no-log',
+    'no_log',
+    'NO-LOG',
+    'noLog',
+    'disable_callbacks',
+    'disableCallbacks',
+    'litellm_disabled_callbacks',
+    'disabled_callbacks',
+    'temperature',
+  ),
   fc.oneof(fc.boolean(), stringValue, fc.array(stringValue, { maxLength: 2 })),
   { maxKeys: 3 },
 );
 
-const scope = fc.record(
-  { disableCallbacks: anyValue, headers: anyHeaders, metadata: flags },
-  { requiredKeys: [] },
-);
+const scope = fc.record({ disableCallbacks: anyValue, headers: anyHeaders, metadata: flags }, { requiredKeys: [] });
 
 // Scopes are typed for well-behaved callers; the policy must cope with anything, so cast.
 const request = fc.record(
@@ -213,9 +226,15 @@ describe('disable policy properties', () => {
   it('"don\'t log" flags in the body or metadata never disable anything and are always reported', { timeout: TIMEOUT }, () => {
     fc.assert(
       fc.property(targets, config(fc.boolean()), request, flags, (t, c, r, extra) => {
-        const withFlags: DisableRequest = { ...r, body: { ...(r.body as object), ...extra, 'no-log': true }, metadata: { ...(r.metadata as object), disable_callbacks: KNOWN } };
+        const withFlags: DisableRequest = {
+          ...r,
+          body: { ...(r.body as object), ...extra, 'no-log': true },
+          metadata: { ...(r.metadata as object), disable_callbacks: KNOWN },
+        };
         const d = decideDisabled(t, c, withFlags);
-        expect(d.disabled).toEqual(decideDisabled(t, c, { ...r, body: undefined, metadata: undefined, scopes: r.scopes?.map((s) => ({ ...s, metadata: undefined })) }).disabled);
+        expect(d.disabled).toEqual(
+          decideDisabled(t, c, { ...r, body: undefined, metadata: undefined, scopes: r.scopes?.map((s) => ({ ...s, metadata: undefined })) }).disabled,
+        );
         expect(d.ignored).toContainEqual({ name: 'no-log=true', source: 'body', reason: 'not-a-disable-source' });
         expect(d.ignored.some((i) => i.source === 'metadata' && i.name.startsWith('disable_callbacks='))).toBe(true);
       }),
@@ -225,7 +244,17 @@ describe('disable policy properties', () => {
 
   it('a hostile request (throwing getters, proxies) fails closed: nothing disabled, never a throw', { timeout: TIMEOUT }, () => {
     const hostile = (where: 'option' | 'headers' | 'scopes' | 'body') => {
-      const trap = new Proxy({}, { ownKeys: () => { throw new Error('hostile'); }, get: () => { throw new Error('hostile'); } });
+      const trap = new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw new Error('hostile');
+          },
+          get: () => {
+            throw new Error('hostile');
+          },
+        },
+      );
       return where === 'scopes' ? [trap] : trap;
     };
     fc.assert(

@@ -162,7 +162,13 @@ describe('headers', () => {
   });
 
   it('reads tuple arrays', () => {
-    const d = decide({ headers: [['Accept', 'x'], ['X-LiteLLM-Disable-Callbacks', 'datadog'], ['x-litellm-disable-callbacks', 's3']] });
+    const d = decide({
+      headers: [
+        ['Accept', 'x'],
+        ['X-LiteLLM-Disable-Callbacks', 'datadog'],
+        ['x-litellm-disable-callbacks', 's3'],
+      ],
+    });
     expect(d.disabled).toEqual(['datadog', 's3']);
   });
 
@@ -206,7 +212,11 @@ describe('sources', () => {
   });
 
   it('reports the same unknown name once per source', () => {
-    const d = decide({ option: 'ghost', headers: { [DEFAULT_DISABLE_HEADER]: 'GHOST' }, scopes: [{ disableCallbacks: 'ghost' }, { disableCallbacks: 'ghost' }] });
+    const d = decide({
+      option: 'ghost',
+      headers: { [DEFAULT_DISABLE_HEADER]: 'GHOST' },
+      scopes: [{ disableCallbacks: 'ghost' }, { disableCallbacks: 'ghost' }],
+    });
     expect(d.ignored).toEqual([
       { name: 'ghost', source: 'option', reason: 'unknown-callback' },
       { name: 'GHOST', source: 'header', reason: 'unknown-callback' },

@@ -742,7 +742,10 @@ describe('shutdown()', () => {
 
   it('shutdown({ timeoutMs }) is bounded when a shutdown hook hangs', async () => {
     const manager = createCallbackManager({
-      callbacks: [{ name: 'hangs', onSuccess: noop, shutdown: never }, { name: 'fine', onSuccess: noop, shutdown: noop }],
+      callbacks: [
+        { name: 'hangs', onSuccess: noop, shutdown: never },
+        { name: 'fine', onSuccess: noop, shutdown: noop },
+      ],
     });
     manager.on('callbackError', noop);
     manager.report(makeEvent());

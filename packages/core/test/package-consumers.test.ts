@@ -256,8 +256,7 @@ describe('TypeScript consumers of the built package', () => {
     expect(diagnostics).toBe('');
     expect(r.code).toBe(0);
     const resolved: Record<string, string> = {};
-    const pattern =
-      /Resolving module '@llm-callbacks\/core' from '([^']+)'[\s\S]*?Module name '@llm-callbacks\/core' was successfully resolved to '([^']+)'/g;
+    const pattern = /Resolving module '@llm-callbacks\/core' from '([^']+)'[\s\S]*?Module name '@llm-callbacks\/core' was successfully resolved to '([^']+)'/g;
     for (const m of r.stdout.matchAll(pattern)) resolved[m[1]!.split(/[\\/]/).pop()!] = m[2]!;
     const expected = Object.fromEntries(Object.entries(files).map(([file, decl]) => [file, join(distDir, decl)]));
     expect(resolved).toEqual(expected);

@@ -94,7 +94,12 @@ describe('list()', () => {
 describe('duplicate names', () => {
   it('rejects a duplicate name case-insensitively, naming both', () => {
     const error = catchError(() =>
-      createCallbackManager({ callbacks: [{ name: 'Langfuse', onSuccess: noop }, { name: 'LANGFUSE', onFailure: noop }] }),
+      createCallbackManager({
+        callbacks: [
+          { name: 'Langfuse', onSuccess: noop },
+          { name: 'LANGFUSE', onFailure: noop },
+        ],
+      }),
     );
     expect(error.code).toBe('DUPLICATE_CALLBACK');
     expect(error.message).toContain('"Langfuse"');
@@ -110,7 +115,12 @@ describe('duplicate names', () => {
   });
 
   it('accepts names that differ only by more than case', () => {
-    const manager = createCallbackManager({ callbacks: [{ name: 'a', onSuccess: noop }, { name: 'a2', onSuccess: noop }] });
+    const manager = createCallbackManager({
+      callbacks: [
+        { name: 'a', onSuccess: noop },
+        { name: 'a2', onSuccess: noop },
+      ],
+    });
     expect(manager.list().success).toEqual(['a', 'a2']);
   });
 });
@@ -170,7 +180,10 @@ describe('register / unregister', () => {
 
   it('unregister() is case-insensitive and returns whether something was removed', () => {
     const manager = createCallbackManager({
-      callbacks: [{ name: 'Audit', onSuccess: noop }, { name: 'other', onSuccess: noop }],
+      callbacks: [
+        { name: 'Audit', onSuccess: noop },
+        { name: 'other', onSuccess: noop },
+      ],
     });
     expect(manager.unregister('AUDIT')).toBe(true);
     expect(manager.list().success).toEqual(['other']);
@@ -182,7 +195,12 @@ describe('register / unregister', () => {
   });
 
   it('an unregistered callback can no longer be disabled by name (it is unknown)', () => {
-    const manager = createCallbackManager({ callbacks: [{ name: 'a', onSuccess: noop }, { name: 'b', onSuccess: noop }] });
+    const manager = createCallbackManager({
+      callbacks: [
+        { name: 'a', onSuccess: noop },
+        { name: 'b', onSuccess: noop },
+      ],
+    });
     manager.unregister('a');
     const decision = manager.decide({ option: 'a,b' }, 'call-1');
     expect(decision.disabled).toEqual(['b']);
@@ -252,7 +270,11 @@ describe('register / unregister', () => {
 
 describe('manager options', () => {
   const invalid: Array<[string, unknown, RegExp]> = [
-    ["allowDynamicCallbackDisabling: 'false' (a string)", { allowDynamicCallbackDisabling: 'false' }, /allowDynamicCallbackDisabling must be true or false, got "false"/],
+    [
+      "allowDynamicCallbackDisabling: 'false' (a string)",
+      { allowDynamicCallbackDisabling: 'false' },
+      /allowDynamicCallbackDisabling must be true or false, got "false"/,
+    ],
     ['allowDynamicCallbackDisabling: 0', { allowDynamicCallbackDisabling: 0 }, /allowDynamicCallbackDisabling must be true or false/],
     ['allowDynamicCallbackDisabling: null', { allowDynamicCallbackDisabling: null }, /allowDynamicCallbackDisabling must be true or false, got null/],
     ['a header name with a space', { disableHeaders: 'x disable' }, /disableHeaders: "x disable" is not a valid HTTP header name/],

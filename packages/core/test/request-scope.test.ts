@@ -72,9 +72,7 @@ describe('withCallbackContext', () => {
       setTimeout(() => emitter.emit('go'), 1);
       await sleep(10);
     });
-    expect(Object.keys(seen).sort()).toEqual(
-      ['after-sleep', 'await', 'emitter', 'nextTick', 'queueMicrotask', 'setImmediate', 'setTimeout'].sort(),
-    );
+    expect(Object.keys(seen).sort()).toEqual(['after-sleep', 'await', 'emitter', 'nextTick', 'queueMicrotask', 'setImmediate', 'setTimeout'].sort());
     for (const value of Object.values(seen)) expect(value).toEqual([scope]);
   });
 

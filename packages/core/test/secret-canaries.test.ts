@@ -17,7 +17,9 @@ afterAll(async () => {
 describe('secret canaries', () => {
   it('no canary appears in any event, while the provider really received (and echoed) them', async () => {
     const events: CallEvent[] = [];
-    const manager = createCallbackManager({ callbacks: [defineCallback({ name: 'all', onSuccess: (e) => void events.push(e), onFailure: (e) => void events.push(e) })] });
+    const manager = createCallbackManager({
+      callbacks: [defineCallback({ name: 'all', onSuccess: (e) => void events.push(e), onFailure: (e) => void events.push(e) })],
+    });
     const calls = await makeCanaryCalls(server.url, manager);
     await manager.flush();
     expect(events).toHaveLength(calls);
@@ -25,7 +27,9 @@ describe('secret canaries', () => {
     const wire = serializeForLeakCheck(server.requests.map((r) => [r.path, r.query, r.headers, r.body]));
     expect(findCanaries(wire).length).toBe(9);
     expect(events.filter((e) => e.error?.message.includes('[REDACTED]')).length).toBeGreaterThanOrEqual(4);
-    const leaks = events.map((e) => [e.request['model'], e.error?.message, findCanaries(serializeForLeakCheck(e))]).filter(([, , found]) => (found as string[]).length > 0);
+    const leaks = events
+      .map((e) => [e.request['model'], e.error?.message, findCanaries(serializeForLeakCheck(e))])
+      .filter(([, , found]) => (found as string[]).length > 0);
     expect(leaks).toEqual([]);
   });
 });

@@ -53,7 +53,10 @@ function bucketSink(name = 'sink') {
     async deliverBatch(batch: SpooledBatch): Promise<void> {
       attempts.push(batch);
       if (mode === 'fail') throw new Error('sink unreachable');
-      objects.set(batch.id, batch.events.map((e) => e.id));
+      objects.set(
+        batch.id,
+        batch.events.map((e) => e.id),
+      );
       if (mode === 'store-then-fail') throw new Error('answer lost after the write');
     },
   });
@@ -285,14 +288,24 @@ describe('durableCallback: replay after a crash', () => {
     const events = Array.from({ length: 40 }, () => makeEvent());
     await Promise.all(events.map((e, i) => hook(i % 2 === 0 ? a : b, e)));
     await Promise.all([a.flush?.(), b.flush?.()]);
-    expect(sinkA.ids().sort()).toEqual(events.filter((_, i) => i % 2 === 0).map((e) => e.id).sort());
-    expect(sinkB.ids().sort()).toEqual(events.filter((_, i) => i % 2 === 1).map((e) => e.id).sort());
+    expect(sinkA.ids().sort()).toEqual(
+      events
+        .filter((_, i) => i % 2 === 0)
+        .map((e) => e.id)
+        .sort(),
+    );
+    expect(sinkB.ids().sort()).toEqual(
+      events
+        .filter((_, i) => i % 2 === 1)
+        .map((e) => e.id)
+        .sort(),
+    );
     expect(a.stats().replayed + b.stats().replayed).toBe(0);
     expect(new Set([...sinkA.objects.keys()].map((id) => id.split('-')[0])).size).toBe(1);
     expect(await segmentFiles(dir)).toEqual([]);
   });
 
-  it("adopts what a process left at shutdown() while another process is running", async () => {
+  it('adopts what a process left at shutdown() while another process is running', async () => {
     const sinkA = bucketSink();
     sinkA.setMode('fail');
     const a = durableCallback(sinkA.callback, { directory: dir, shutdownTimeoutMs: 200, retry: { baseDelayMs: 60_000 } });

@@ -127,9 +127,7 @@ describe('credentials never reach an event, however the client got them', () => 
     );
     await defaults.chat.completions.create(chat('x', 'echo-key')).catch(() => undefined);
 
-    await f.client
-      .chat.completions.create(chat('x', 'echo-key'), { headers: { Authorization: [`Bearer ${secrets[3]}`] } as never })
-      .catch(() => undefined);
+    await f.client.chat.completions.create(chat('x', 'echo-key'), { headers: { Authorization: [`Bearer ${secrets[3]}`] } as never }).catch(() => undefined);
     await f.manager.flush();
     expect(f.a.events).toHaveLength(4);
     // The provider saw each credential (so each test is real), and no event contains any.

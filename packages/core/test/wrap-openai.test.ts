@@ -161,7 +161,11 @@ describe('one event per call, for every call type', () => {
     expect(again).toBe(error);
     await f.manager.flush();
     const e = only(f.a);
-    expect(e.error).toMatchObject({ status: 401, code: (error as AuthenticationError).code ?? undefined, type: (error as AuthenticationError).type ?? undefined });
+    expect(e.error).toMatchObject({
+      status: 401,
+      code: (error as AuthenticationError).code ?? undefined,
+      type: (error as AuthenticationError).type ?? undefined,
+    });
   });
 
   it('a timeout is one failure event with the connection-timeout error', async () => {
@@ -400,7 +404,14 @@ describe('the wrapped client behaves like the unwrapped one', () => {
     const errors: string[] = [];
     const manager = createCallbackManager({ timeoutMs: 50 });
     const good = recorder('good');
-    manager.register(defineCallback({ name: 'thrower', onSuccess: () => { throw new Error('boom'); } }));
+    manager.register(
+      defineCallback({
+        name: 'thrower',
+        onSuccess: () => {
+          throw new Error('boom');
+        },
+      }),
+    );
     manager.register(defineCallback({ name: 'rejecter', onSuccess: () => Promise.reject(new Error('nope')) }));
     manager.register(defineCallback({ name: 'hanger', onSuccess: () => new Promise<void>(() => {}) }));
     manager.register(good.callback);
@@ -545,9 +556,11 @@ describe('disabling callbacks', () => {
 
 describe('secrets and metadata', () => {
   it('no API key, authorization header or echoed key appears in any event', async () => {
-    await f.client.chat.completions.create({ ...chatBody('x', 'echo-key'), api_key: 'sk-test-key-0123456789' } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
-      headers: { 'api-key': 'custom-secret-value-42' },
-    }).catch(() => undefined);
+    await f.client.chat.completions
+      .create({ ...chatBody('x', 'echo-key'), api_key: 'sk-test-key-0123456789' } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {
+        headers: { 'api-key': 'custom-secret-value-42' },
+      })
+      .catch(() => undefined);
     await f.manager.flush();
     const text = JSON.stringify(f.a.events);
     expect(f.a.events).toHaveLength(1);

@@ -123,7 +123,17 @@ const ML_APP_PATTERN = /^[\p{Ll}\p{Lo}\p{N}_\-:./]{1,193}$/u;
 
 const INFO = {
   version: '7.99.0-fake',
-  endpoints: ['/v0.3/traces', '/v0.4/traces', '/v0.5/traces', '/v0.6/stats', '/telemetry/proxy/', '/evp_proxy/v2/', '/evp_proxy/v2', '/evp_proxy/v3/', '/evp_proxy/v4/'],
+  endpoints: [
+    '/v0.3/traces',
+    '/v0.4/traces',
+    '/v0.5/traces',
+    '/v0.6/stats',
+    '/telemetry/proxy/',
+    '/evp_proxy/v2/',
+    '/evp_proxy/v2',
+    '/evp_proxy/v3/',
+    '/evp_proxy/v4/',
+  ],
   client_drop_p0s: false,
   span_meta_structs: true,
   feature_flags: [],
@@ -186,7 +196,8 @@ export function validateLlmObsSpan(span: unknown, now: number = Date.now()): str
     problems.push(`start_ns ${start} is more than 24 hours old (or not in nanoseconds): the intake accepts no older spans`);
   }
   const duration = span['duration'];
-  if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0) problems.push('duration is required and must be a non-negative number of nanoseconds');
+  if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < 0)
+    problems.push('duration is required and must be a non-negative number of nanoseconds');
 
   const status = span['status'];
   if (status !== undefined && status !== 'ok' && status !== 'error') problems.push(`status must be "ok" or "error", got ${JSON.stringify(status)}`);
@@ -228,10 +239,11 @@ export function validateLlmObsSpan(span: unknown, now: number = Date.now()): str
   const metrics = span['metrics'];
   if (metrics !== undefined) {
     if (!isRecord(metrics)) problems.push('metrics must be an object of numbers');
-    else for (const [key, value] of Object.entries(metrics)) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`metrics.${key} must be a finite number, got ${JSON.stringify(value)}`);
-      else if (/_tokens$/.test(key) && value < 0) problems.push(`metrics.${key} must not be negative`);
-    }
+    else
+      for (const [key, value] of Object.entries(metrics)) {
+        if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`metrics.${key} must be a finite number, got ${JSON.stringify(value)}`);
+        else if (/_tokens$/.test(key) && value < 0) problems.push(`metrics.${key} must not be negative`);
+      }
   }
 
   const tags = span['tags'];
@@ -318,8 +330,18 @@ export function decodeTraces(buffer: Uint8Array, version: '0.4' | '0.5'): ApmSpa
   return traces.flatMap((trace) =>
     trace.map((s) =>
       asApmSpan({
-        service: str(s[0]), name: str(s[1]), resource: str(s[2]), trace_id: s[3], span_id: s[4], parent_id: s[5],
-        start: s[6], duration: s[7], error: s[8], meta: map(s[9], false), metrics: map(s[10], true), type: str(s[11]),
+        service: str(s[0]),
+        name: str(s[1]),
+        resource: str(s[2]),
+        trace_id: s[3],
+        span_id: s[4],
+        parent_id: s[5],
+        start: s[6],
+        duration: s[7],
+        error: s[8],
+        meta: map(s[9], false),
+        metrics: map(s[10], true),
+        type: str(s[11]),
       }),
     ),
   );
@@ -355,22 +377,24 @@ export async function startFakeDatadogAgent(options: FakeDatadogAgentOptions = {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, record: AgentRequest, body: Buffer): Promise<number> => {
     const path = record.path;
-    if (req.method === 'GET' && path === '/info') return send(res, 200, INFO), 200;
+    if (req.method === 'GET' && path === '/info') return (send(res, 200, INFO), 200);
 
     if ((req.method === 'PUT' || req.method === 'POST') && (path === '/v0.4/traces' || path === '/v0.5/traces')) {
       try {
         apmSpans.push(...decodeTraces(body, path === '/v0.4/traces' ? '0.4' : '0.5'));
       } catch (error) {
         rejected.push({ path, problems: [`msgpack: ${(error as Error).message}`], body: body.toString('base64'), receivedAt: Date.now() });
-        return send(res, 400, { error: 'could not decode traces' }), 400;
+        return (send(res, 400, { error: 'could not decode traces' }), 400);
       }
-      return send(res, 200, { rate_by_service: { 'service:,env:': 1 } }), 200;
+      return (send(res, 200, { rate_by_service: { 'service:,env:': 1 } }), 200);
     }
 
     if (req.method === 'POST' && path === LLMOBS_PATH) {
-      if (options.llmObsStatus !== undefined) return send(res, options.llmObsStatus, { errors: [{ status: String(options.llmObsStatus) }] }), options.llmObsStatus;
+      if (options.llmObsStatus !== undefined)
+        return (send(res, options.llmObsStatus, { errors: [{ status: String(options.llmObsStatus) }] }), options.llmObsStatus);
       const problems: string[] = [];
-      if (record.headers[EVP_SUBDOMAIN_HEADER] !== 'llmobs-intake') problems.push(`header X-Datadog-EVP-Subdomain must be "llmobs-intake", got ${JSON.stringify(record.headers[EVP_SUBDOMAIN_HEADER])}`);
+      if (record.headers[EVP_SUBDOMAIN_HEADER] !== 'llmobs-intake')
+        problems.push(`header X-Datadog-EVP-Subdomain must be "llmobs-intake", got ${JSON.stringify(record.headers[EVP_SUBDOMAIN_HEADER])}`);
       if (!(record.headers['content-type'] ?? '').startsWith('application/json')) problems.push('Content-Type must be application/json');
       let parsed: unknown;
       try {
@@ -383,7 +407,7 @@ export async function startFakeDatadogAgent(options: FakeDatadogAgentOptions = {
       if (problems.length > 0) {
         // The intake refuses the whole request, as the HTTP API answers 400 for a malformed payload.
         rejected.push({ path, problems, body: parsed, receivedAt: Date.now() });
-        return send(res, 400, { errors: problems.map((detail) => ({ status: '400', title: 'Bad Request', detail })) }), 400;
+        return (send(res, 400, { errors: problems.map((detail) => ({ status: '400', title: 'Bad Request', detail })) }), 400);
       }
       const receivedAt = Date.now();
       for (const span of checked.spans) {
@@ -391,15 +415,23 @@ export async function startFakeDatadogAgent(options: FakeDatadogAgentOptions = {
         const eventId = metadata['event_id'];
         llmObsSpans.push({ span, receivedAt, tags: tagMap(span.tags ?? []), ...(typeof eventId === 'string' ? { eventId } : {}) });
       }
-      return send(res, 202, {}), 202;
+      return (send(res, 202, {}), 202);
     }
 
     // Evaluations, telemetry, metrics, stats, profiles, flares: accepted and dropped.
-    if (req.method === 'POST' && (path.startsWith('/evp_proxy/') || path.startsWith('/telemetry/proxy/') || path.startsWith('/dogstatsd/') || path === '/v0.6/stats' || path.startsWith('/profiling/') || path.startsWith('/tracer_flare/'))) {
-      return send(res, 202, {}), 202;
+    if (
+      req.method === 'POST' &&
+      (path.startsWith('/evp_proxy/') ||
+        path.startsWith('/telemetry/proxy/') ||
+        path.startsWith('/dogstatsd/') ||
+        path === '/v0.6/stats' ||
+        path.startsWith('/profiling/') ||
+        path.startsWith('/tracer_flare/'))
+    ) {
+      return (send(res, 202, {}), 202);
     }
     // Remote configuration is not offered (not listed in /info): dd-trace treats 404 as "off".
-    return send(res, 404, { error: 'not found' }), 404;
+    return (send(res, 404, { error: 'not found' }), 404);
   };
 
   const server = createServer((req, res) => {

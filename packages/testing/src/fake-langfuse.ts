@@ -278,8 +278,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions = {}): Prom
     requests,
     items,
     rejected,
-    receivedEventIds: () =>
-      items.filter((i) => i.type === 'generation-create' && typeof i.body['id'] === 'string').map((i) => i.body['id'] as string),
+    receivedEventIds: () => items.filter((i) => i.type === 'generation-create' && typeof i.body['id'] === 'string').map((i) => i.body['id'] as string),
     traces,
     observations,
     summary: () => {
@@ -309,7 +308,9 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions = {}): Prom
         for (const o of byTrace.get(t.id) ?? []) {
           const u = isObj(o['usageDetails']) ? o['usageDetails'] : isObj(o['usage']) ? o['usage'] : undefined;
           const usage = u ? ` tokens ${String(u['input'] ?? '?')}/${String(u['output'] ?? '?')}` : '';
-          parts.push(`${o.type.toLowerCase()} ${String(o['model'] ?? '')}${usage}${o['level'] === 'ERROR' ? ` ERROR ${String(o['statusMessage'] ?? '')}` : ''}`);
+          parts.push(
+            `${o.type.toLowerCase()} ${String(o['model'] ?? '')}${usage}${o['level'] === 'ERROR' ? ` ERROR ${String(o['statusMessage'] ?? '')}` : ''}`,
+          );
         }
         return parts.join('  ');
       });

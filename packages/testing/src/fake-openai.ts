@@ -282,8 +282,7 @@ function scenarioError(status: number, ex: Exchange, model: string): OpenAIError
       };
     case 401:
       return {
-        message:
-          'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+        message: 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
         type: 'invalid_request_error',
         param: null,
         code: 'invalid_api_key',
@@ -396,9 +395,7 @@ function handleChat(ex: Exchange, state: ServerState, body: JsonObject, model: s
   const isToolCall = scenario === 'tool-call';
   const texts = Array.from({ length: n }, (_, i) => (scenario === 'stream-slow' ? slowPieces().join('') : replyFor(userText, i)));
   const callIds = Array.from({ length: n }, () => toolCallId(state));
-  const completionTokens = isToolCall
-    ? n * (estimateTokens(TOOL_NAME + TOOL_ARGUMENTS) + 5)
-    : texts.reduce((sum, t) => sum + estimateTokens(t), 0);
+  const completionTokens = isToolCall ? n * (estimateTokens(TOOL_NAME + TOOL_ARGUMENTS) + 5) : texts.reduce((sum, t) => sum + estimateTokens(t), 0);
 
   if (body.stream !== true) {
     const choices = texts.map((text, index) => ({
@@ -409,9 +406,7 @@ function handleChat(ex: Exchange, state: ServerState, body: JsonObject, model: s
             content: null,
             refusal: null,
             annotations: [],
-            tool_calls: [
-              { id: callIds[index], type: 'function', function: { name: TOOL_NAME, arguments: TOOL_ARGUMENTS } },
-            ],
+            tool_calls: [{ id: callIds[index], type: 'function', function: { name: TOOL_NAME, arguments: TOOL_ARGUMENTS } }],
           }
         : { role: 'assistant', content: text, refusal: null, annotations: [] },
       logprobs: null,
@@ -454,25 +449,24 @@ function handleChat(ex: Exchange, state: ServerState, body: JsonObject, model: s
     if (isToolCall) {
       // OpenAI sends id, type and name only once, on the first fragment of each tool call.
       events.push(
-        sse('head', chunk([
-          choice(index, {
-            role: 'assistant',
-            content: null,
-            tool_calls: [{ index: 0, id: callIds[index], type: 'function', function: { name: TOOL_NAME, arguments: '' } }],
-            refusal: null,
-          }),
-        ])),
+        sse(
+          'head',
+          chunk([
+            choice(index, {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ index: 0, id: callIds[index], type: 'function', function: { name: TOOL_NAME, arguments: '' } }],
+              refusal: null,
+            }),
+          ]),
+        ),
       );
     } else {
       events.push(sse('head', chunk([choice(index, { role: 'assistant', content: '', refusal: null })])));
     }
   }
   for (let index = 0; index < n; index += 1) {
-    const pieces = isToolCall
-      ? TOOL_ARGUMENT_PIECES
-      : scenario === 'stream-slow'
-        ? slowPieces()
-        : splitWords(texts[index] ?? '');
+    const pieces = isToolCall ? TOOL_ARGUMENT_PIECES : scenario === 'stream-slow' ? slowPieces() : splitWords(texts[index] ?? '');
     for (const piece of pieces) {
       const delta = isToolCall ? { tool_calls: [{ index: 0, function: { arguments: piece } }] } : { content: piece };
       events.push(sse('delta', chunk([choice(index, delta)])));

@@ -11,14 +11,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 export interface S3ServerOptions {
@@ -60,7 +53,14 @@ export interface S3RejectedRequest {
   method: string;
   /** The path as sent on the wire (still percent-encoded). */
   path: string;
-  code: 'SignatureDoesNotMatch' | 'AccessDenied' | 'InvalidURI' | 'XAmzContentSHA256Mismatch' | 'BadDigest' | 'RequestTimeTooSkewed' | 'AuthorizationHeaderMalformed';
+  code:
+    | 'SignatureDoesNotMatch'
+    | 'AccessDenied'
+    | 'InvalidURI'
+    | 'XAmzContentSHA256Mismatch'
+    | 'BadDigest'
+    | 'RequestTimeTooSkewed'
+    | 'AuthorizationHeaderMalformed';
   message: string;
 }
 
@@ -213,9 +213,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     async reset() {
       const keys = (await listObjects()).map((o) => o.key);
       for (let i = 0; i < keys.length; i += 1000) {
-        await mine().send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }),
-        );
+        await mine().send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
       }
       rejected.length = 0;
       received.length = 0;
@@ -250,15 +248,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 /** Hands a checked request to s3rver and pipes its answer back. */
 function forward(req: IncomingMessage, body: Buffer, res: ServerResponse, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', resolve);
-        answer.on('error', reject);
-      },
-    );
+    const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.on('end', resolve);
+      answer.on('error', reject);
+    });
     upstream.on('error', reject);
     upstream.end(body);
   });
@@ -324,7 +319,9 @@ function verify(req: IncomingMessage, body: Buffer, region: string): Problem | u
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== date) {
     return { status: 403, code: 'AccessDenied', message: `x-amz-date ${String(amzDate)} is missing, malformed or outside the credential's date` };
   }
-  const when = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const when = Date.parse(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   if (!(Math.abs(Date.now() - when) <= MAX_SKEW_MS)) {
     return { status: 403, code: 'RequestTimeTooSkewed', message: 'The difference between the request time and the current time is too large.' };
   }

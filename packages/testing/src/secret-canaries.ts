@@ -56,7 +56,11 @@ export async function makeCanaryCalls(providerUrl: string, manager: CallbackMana
       api_key: C.bodyField,
       provider_options: { password: C.nestedBodyField },
     }) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
-  const settle = (p: Promise<unknown>) => p.then(() => 1, () => 1);
+  const settle = (p: Promise<unknown>) =>
+    p.then(
+      () => 1,
+      () => 1,
+    );
   let calls = 0;
   calls += await settle(client.chat.completions.create(body('gpt-4o-mini'), { headers }));
   calls += await settle(client.chat.completions.create(body('echo-key'), { headers }));

@@ -59,7 +59,10 @@ const OK = JSON.stringify({
   choices: [{ index: 0, message: { role: 'assistant', content: 'fine' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
 });
-const SSE = ['{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-soak","choices":[{"index":0,"delta":{"role":"assistant","content":"fi"}}]}', '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-soak","choices":[{"index":0,"delta":{"content":"ne"},"finish_reason":"stop"}]}']
+const SSE = [
+  '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-soak","choices":[{"index":0,"delta":{"role":"assistant","content":"fi"}}]}',
+  '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-soak","choices":[{"index":0,"delta":{"content":"ne"},"finish_reason":"stop"}]}',
+]
   .map((d) => `data: ${d}\n\n`)
   .join('')
   .concat('data: [DONE]\n\n');
@@ -174,12 +177,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         );
         if (!(error instanceof OpenAI.BadRequestError)) callerErrors += 1;
       } else if (i % 10 === 3) {
-        const stream = await client.chat.completions.create({ model: 'gpt-soak', messages: [{ role: 'user', content: `call ${i}` }], stream: true }, { headers });
+        const stream = await client.chat.completions.create(
+          { model: 'gpt-soak', messages: [{ role: 'user', content: `call ${i}` }], stream: true },
+          { headers },
+        );
         let text = '';
         for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
         if (text !== 'fine') callerErrors += 1;
       } else {
-        const res = await client.chat.completions.create({ model: 'gpt-soak', messages: [{ role: 'user', content: `call ${i}` }] }, { headers, disableCallbacks: i % 7 === 0 ? 'crawler' : undefined });
+        const res = await client.chat.completions.create(
+          { model: 'gpt-soak', messages: [{ role: 'user', content: `call ${i}` }] },
+          { headers, disableCallbacks: i % 7 === 0 ? 'crawler' : undefined },
+        );
         if (res.choices[0]?.message.content !== 'fine') callerErrors += 1;
       }
     } catch {
@@ -196,7 +205,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await one(i);
       if (i === warmAt) warm = heap();
       if (i % (gc ? 5_000 : 500) === 0) sample();
-      if (i % 10_000 === 0 && i > 0) log(`${i} calls, heap ${heap().toFixed(1)} MB, pending ${manager.stats().pending}, ${Math.round((i * 1000) / (Date.now() - started))} calls/s`);
+      if (i % 10_000 === 0 && i > 0)
+        log(`${i} calls, heap ${heap().toFixed(1)} MB, pending ${manager.stats().pending}, ${Math.round((i * 1000) / (Date.now() - started))} calls/s`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -1,15 +1,7 @@
 // Tests for the fake OpenAI server, driven through the real `openai` client so that any protocol
 // mismatch (framing, field names, pagination, error bodies) shows up as a client failure here.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import OpenAI, {
-  APIConnectionTimeoutError,
-  APIError,
-  AuthenticationError,
-  BadRequestError,
-  InternalServerError,
-  NotFoundError,
-  RateLimitError,
-} from 'openai';
+import OpenAI, { APIConnectionTimeoutError, APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
 import { startFakeOpenAI } from '../src/index.js';
 import type { FakeOpenAIServer, RecordedRequest } from '../src/index.js';
 
@@ -90,7 +82,15 @@ describe('chat completions', () => {
     const res = await client.chat.completions.create({
       model: 'gpt-4o',
       n: 2,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'part one' }, { type: 'text', text: 'part two' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'part one' },
+            { type: 'text', text: 'part two' },
+          ],
+        },
+      ],
     });
     expect(res.choices.map((c) => [c.index, c.message.content])).toEqual([
       [0, 'Echo: part one part two'],
@@ -176,9 +176,7 @@ describe('chat completions', () => {
     expect(deltas.every((d) => d.index === 0)).toBe(true);
     expect(deltas.map((d) => d.function?.arguments ?? '').join('')).toBe('{"city":"Paris"}');
 
-    const final = await client.chat.completions
-      .stream({ model: 'tool-call', messages: [user('weather?')] })
-      .finalChatCompletion();
+    const final = await client.chat.completions.stream({ model: 'tool-call', messages: [user('weather?')] }).finalChatCompletion();
     const call = final.choices[0]?.message.tool_calls?.[0];
     if (call?.type !== 'function') throw new Error('expected a function tool call');
     expect(call.function.arguments).toBe('{"city":"Paris"}');
@@ -219,18 +217,8 @@ describe('responses', () => {
     const events: OpenAI.Responses.ResponseStreamEvent[] = [];
     for await (const event of stream) events.push(event);
     const types = events.map((e) => e.type);
-    expect(types.slice(0, 4)).toEqual([
-      'response.created',
-      'response.in_progress',
-      'response.output_item.added',
-      'response.content_part.added',
-    ]);
-    expect(types.slice(-4)).toEqual([
-      'response.output_text.done',
-      'response.content_part.done',
-      'response.output_item.done',
-      'response.completed',
-    ]);
+    expect(types.slice(0, 4)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
+    expect(types.slice(-4)).toEqual(['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
     expect(types.filter((t) => t === 'response.output_text.delta').length).toBe(4);
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     let text = '';
@@ -293,7 +281,10 @@ describe('embeddings', () => {
   it('honours dimensions and token-array input', async () => {
     const res = await client.embeddings.create({
       model: 'text-embedding-3-small',
-      input: [[1, 2, 3], [4, 5]],
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
       dimensions: 4,
       encoding_format: 'float',
     });
@@ -345,11 +336,7 @@ describe('models and files', () => {
     for await (const file of client.files.list({ limit: 2 })) ids.push(file.id);
     expect(ids).toHaveLength(5);
     expect(new Set(ids).size).toBe(5);
-    expect(server.requests.map((r) => r.query)).toEqual([
-      { limit: '2' },
-      { limit: '2', after: ids[1] },
-      { limit: '2', after: ids[3] },
-    ]);
+    expect(server.requests.map((r) => r.query)).toEqual([{ limit: '2' }, { limit: '2', after: ids[1] }, { limit: '2', after: ids[3] }]);
     const page = await client.files.list({ limit: 2 });
     expect(page.data).toHaveLength(2);
     expect(page.has_more).toBe(true);
@@ -376,9 +363,7 @@ describe('error scenarios', () => {
       expect(typeof err.type).toBe('string');
       expect(err.requestID).toMatch(/^req_/);
       expect(server.requests).toHaveLength(c.attempts);
-      expect(server.requests.map((r) => r.headers['x-stainless-retry-count'])).toEqual(
-        Array.from({ length: c.attempts }, (_, i) => String(i)),
-      );
+      expect(server.requests.map((r) => r.headers['x-stainless-retry-count'])).toEqual(Array.from({ length: c.attempts }, (_, i) => String(i)));
       expect(server.requests.every((r) => r.status === c.status)).toBe(true);
       // 429/5xx carry a 1 ms retry hint so the client's retries do not slow the suite down.
       expect(err.headers?.get('retry-after-ms') ?? null).toBe(c.attempts > 1 ? '1' : null);
@@ -386,18 +371,12 @@ describe('error scenarios', () => {
   }
 
   it('error scenarios apply to embeddings and completions too', async () => {
-    expect(await catchError(() => client.embeddings.create({ model: 'error-401', input: 'x' }))).toBeInstanceOf(
-      AuthenticationError,
-    );
-    expect(await catchError(() => client.completions.create({ model: 'error-404', prompt: 'x' }))).toBeInstanceOf(
-      NotFoundError,
-    );
+    expect(await catchError(() => client.embeddings.create({ model: 'error-401', input: 'x' }))).toBeInstanceOf(AuthenticationError);
+    expect(await catchError(() => client.completions.create({ model: 'error-404', prompt: 'x' }))).toBeInstanceOf(NotFoundError);
   });
 
   it('streaming requests get the error as JSON before any stream starts', async () => {
-    const err = await catchError(() =>
-      client.chat.completions.create({ model: 'error-400', messages: [user('x')], stream: true }),
-    );
+    const err = await catchError(() => client.chat.completions.create({ model: 'error-400', messages: [user('x')], stream: true }));
     expect(err).toBeInstanceOf(BadRequestError);
   });
 
@@ -411,9 +390,7 @@ describe('error scenarios', () => {
   });
 
   it('flaky-500 without retries surfaces the 500', async () => {
-    const err = await catchError(() =>
-      client.chat.completions.create({ model: 'flaky-500', messages: [user('x')] }, { maxRetries: 0 }),
-    );
+    const err = await catchError(() => client.chat.completions.create({ model: 'flaky-500', messages: [user('x')] }, { maxRetries: 0 }));
     expect(err).toBeInstanceOf(InternalServerError);
     expect(server.requests).toHaveLength(1);
   });
@@ -458,9 +435,7 @@ describe('slow and broken streams', () => {
   });
 
   it('slow with a 100 ms client timeout gives APIConnectionTimeoutError, and the server notices', async () => {
-    const err = await catchError(() =>
-      client.chat.completions.create({ model: 'slow', messages: [user('x')] }, { timeout: 100, maxRetries: 0 }),
-    );
+    const err = await catchError(() => client.chat.completions.create({ model: 'slow', messages: [user('x')] }, { timeout: 100, maxRetries: 0 }));
     expect(err).toBeInstanceOf(APIConnectionTimeoutError);
     const req = onlyRequest();
     await waitFor(() => req.clientDisconnected === true);
@@ -468,9 +443,7 @@ describe('slow and broken streams', () => {
   });
 
   it('timeouts are retried like 5xx answers', async () => {
-    const err = await catchError(() =>
-      client.chat.completions.create({ model: 'slow', messages: [user('x')] }, { timeout: 100, maxRetries: 1 }),
-    );
+    const err = await catchError(() => client.chat.completions.create({ model: 'slow', messages: [user('x')] }, { timeout: 100, maxRetries: 1 }));
     expect(err).toBeInstanceOf(APIConnectionTimeoutError);
     expect(server.requests.map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
   });

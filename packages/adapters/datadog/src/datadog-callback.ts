@@ -172,7 +172,9 @@ class DatadogCallbackImpl implements DatadogCallback {
     );
     if (!queued) {
       this.tracker.untrack(spanId);
-      throw new Error(`Callback "${this.name}": dd-trace did not queue the LLM Observability span of event ${event.id} (its buffer of 1000 spans may be full).`);
+      throw new Error(
+        `Callback "${this.name}": dd-trace did not queue the LLM Observability span of event ${event.id} (its buffer of 1000 spans may be full).`,
+      );
     }
   }
 

@@ -86,7 +86,11 @@ class UploadObserver {
   private readonly onError = (message: unknown): void => {
     const text = message instanceof Error ? message.message : typeof message === 'string' ? message : '';
     const failed = FAILED.exec(text);
-    if (failed) this.finish(Number(failed[1]), new DatadogDeliveryError(`Datadog agent at ${failed[2]} did not accept ${failed[1]} LLM Observability span(s): ${failed[3]}`));
+    if (failed)
+      this.finish(
+        Number(failed[1]),
+        new DatadogDeliveryError(`Datadog agent at ${failed[2]} did not accept ${failed[1]} LLM Observability span(s): ${failed[3]}`),
+      );
     else if (INVALID_KEY.test(text)) this.finish(undefined, new DatadogDeliveryError(text));
   };
 

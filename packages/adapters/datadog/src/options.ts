@@ -81,7 +81,9 @@ export function parseTags(input: string | readonly string[], source: string): Re
 function optionalString(value: unknown, option: string, envVar?: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new DatadogCallbackConfigError(`datadogCallback: ${option}${envVar ? ` (or ${envVar})` : ''} must be a non-empty string, got ${JSON.stringify(value)}.`);
+    throw new DatadogCallbackConfigError(
+      `datadogCallback: ${option}${envVar ? ` (or ${envVar})` : ''} must be a non-empty string, got ${JSON.stringify(value)}.`,
+    );
   }
   return value.trim();
 }

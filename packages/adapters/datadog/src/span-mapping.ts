@@ -106,12 +106,28 @@ function outputMessages(event: CallEvent): SpanMessage[] | undefined {
       // Core replaces each vector by its size: report how many came back, not the numbers.
       const data = Array.isArray(res['data']) ? res['data'] : [];
       const dims = isRecord(data[0]) ? data[0]['dimensions'] : undefined;
-      return [{ role: 'assistant', content: `[${data.length} embedding${data.length === 1 ? '' : 's'}${typeof dims === 'number' ? `, ${dims} dimensions` : ''}]` }];
+      return [
+        { role: 'assistant', content: `[${data.length} embedding${data.length === 1 ? '' : 's'}${typeof dims === 'number' ? `, ${dims} dimensions` : ''}]` },
+      ];
     }
   }
 }
 
-const REQUEST_PARAMETERS = ['temperature', 'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'top_p', 'n', 'presence_penalty', 'frequency_penalty', 'seed', 'stop', 'reasoning_effort', 'dimensions', 'encoding_format'];
+const REQUEST_PARAMETERS = [
+  'temperature',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'top_p',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'stop',
+  'reasoning_effort',
+  'dimensions',
+  'encoding_format',
+];
 
 /** User metadata keys that have a Datadog home of their own (session_id, tags) instead of `metadata`. */
 const PROMOTED_METADATA = new Set(['sessionId', 'userId', 'tags']);

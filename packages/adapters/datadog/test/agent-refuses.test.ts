@@ -19,7 +19,7 @@ afterAll(async () => {
   await agent.close();
 });
 
-it('a refused upload is reported with the agent\'s answer and the event counted as dropped', async () => {
+it("a refused upload is reported with the agent's answer and the event counted as dropped", async () => {
   // protocolVersion 0.5: the fake agent decodes that trace format too (checked at the end).
   const callback = datadogCallback({ init: { url: agent.url, flushInterval: 0, protocolVersion: '0.5' }, mlApp: 'refused-app', flushTimeoutMs: 5_000 });
   const { manager, client, events, errors, dropped } = setup(provider, callback);

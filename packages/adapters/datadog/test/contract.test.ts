@@ -15,7 +15,6 @@ runAdapterContract({
     const shared = agent;
     return { receivedEventIds: () => shared.eventIds(), reset: () => shared.reset(), close: () => shared.close() };
   },
-  createCallback: () =>
-    datadogCallback({ init: { url: (agent as FakeDatadogAgent).url, flushInterval: 0 }, mlApp: 'contract-app', flushTimeoutMs: 2_000 }),
+  createCallback: () => datadogCallback({ init: { url: (agent as FakeDatadogAgent).url, flushInterval: 0 }, mlApp: 'contract-app', flushTimeoutMs: 2_000 }),
   downFlushBoundMs: 6_000,
 });

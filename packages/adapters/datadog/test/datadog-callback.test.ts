@@ -56,7 +56,7 @@ afterEach(async () => {
 });
 
 describe('datadog callback: a successful call', () => {
-  it('sends one llm span with the call\'s real start, duration, messages, model and token metrics; flush() resolves only once the agent has it', async () => {
+  it("sends one llm span with the call's real start, duration, messages, model and token metrics; flush() resolves only once the agent has it", async () => {
     const { manager, client, events, errors, callback } = harness();
     const res = await client.chat.completions.create(chat('hello datadog'));
     expect(res.choices[0]?.message.content).toBe('Echo: hello datadog');

@@ -65,18 +65,28 @@ describe('fake Datadog agent', () => {
 
   it('refuses a failure span with null error fields (the shape the intake refused from LiteLLM)', async () => {
     const span = { ...validSpan(), status: 'error', meta: { ...validSpan().meta, error: { message: 'Bad Request', type: null, stack: null } } };
-    expect(validateLlmObsSpan(span)).toEqual(expect.arrayContaining([expect.stringMatching(/error.type"\] must be a string, got null/), expect.stringMatching(/needs meta\["error.type"\]/)]));
+    expect(validateLlmObsSpan(span)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/error.type"\] must be a string, got null/), expect.stringMatching(/needs meta\["error.type"\]/)]),
+    );
     expect((await post(payload(span))).status).toBe(400);
-    const flat = { ...validSpan(), status: 'error', meta: { ...validSpan().meta, 'error.message': 'Bad Request', 'error.type': 'BadRequestError', 'error.stack': 'BadRequestError: Bad Request' } };
+    const flat = {
+      ...validSpan(),
+      status: 'error',
+      meta: { ...validSpan().meta, 'error.message': 'Bad Request', 'error.type': 'BadRequestError', 'error.stack': 'BadRequestError: Bad Request' },
+    };
     expect(validateLlmObsSpan(flat)).toEqual([]);
   });
 
   it('refuses root spans of a kind that cannot be a root, times not in nanoseconds, bad ml_app, tags that are not strings, and a missing EVP header', async () => {
-    expect(validateLlmObsSpan({ ...validSpan(), meta: { ...validSpan().meta, 'span.kind': 'tool' } })).toEqual([expect.stringMatching(/root span .* must be of kind llm, workflow or agent/)]);
+    expect(validateLlmObsSpan({ ...validSpan(), meta: { ...validSpan().meta, 'span.kind': 'tool' } })).toEqual([
+      expect.stringMatching(/root span .* must be of kind llm, workflow or agent/),
+    ]);
     expect(validateLlmObsSpan({ ...validSpan(), start_ns: now })).toEqual([expect.stringMatching(/more than 24 hours old/)]);
     expect(validateLlmObsSpan({ ...validSpan(), tags: ['ml_app:Shop Bot'] })).toEqual([expect.stringMatching(/lowercase/)]);
     expect(validateLlmObsSpan({ ...validSpan(), tags: ['ml_app:x', 42] })).toEqual([expect.stringMatching(/tags must be an array of "key:value" strings/)]);
-    expect(validateLlmObsSpan({ ...validSpan(), metrics: { input_tokens: '3' } })).toEqual([expect.stringMatching(/metrics.input_tokens must be a finite number/)]);
+    expect(validateLlmObsSpan({ ...validSpan(), metrics: { input_tokens: '3' } })).toEqual([
+      expect.stringMatching(/metrics.input_tokens must be a finite number/),
+    ]);
     expect(validateLlmObsSpan({ ...validSpan(), meta: { ...validSpan().meta, input: { messages: [{ role: 'user', content: null }] } } })).toEqual([
       expect.stringMatching(/content is required and must be a string/),
     ]);

@@ -14,8 +14,21 @@ import { chat, setup } from './helpers/harness.js';
 describe('options', () => {
   it('falls back to DD_LLMOBS_ML_APP, DD_SERVICE, DD_ENV and DD_TAGS; options win', () => {
     const env = { DD_LLMOBS_ML_APP: 'env-app', DD_SERVICE: 'env-svc', DD_ENV: 'staging', DD_TAGS: 'team:core, region:eu owner:me' };
-    expect(resolveOptions({}, env)).toMatchObject({ name: 'datadog', mlApp: 'env-app', service: 'env-svc', env: 'staging', tags: { team: 'core', region: 'eu', owner: 'me' }, flushTimeoutMs: 10_000, redactMessages: false });
-    expect(resolveOptions({ mlApp: 'opt-app', service: 'opt', env: 'prod', tags: ['a:1'] }, env)).toMatchObject({ mlApp: 'opt-app', service: 'opt', env: 'prod', tags: { a: '1' } });
+    expect(resolveOptions({}, env)).toMatchObject({
+      name: 'datadog',
+      mlApp: 'env-app',
+      service: 'env-svc',
+      env: 'staging',
+      tags: { team: 'core', region: 'eu', owner: 'me' },
+      flushTimeoutMs: 10_000,
+      redactMessages: false,
+    });
+    expect(resolveOptions({ mlApp: 'opt-app', service: 'opt', env: 'prod', tags: ['a:1'] }, env)).toMatchObject({
+      mlApp: 'opt-app',
+      service: 'opt',
+      env: 'prod',
+      tags: { a: '1' },
+    });
   });
 
   it('redactMessages is the option; the former redactContent still works as a deprecated alias', () => {
@@ -39,7 +52,10 @@ describe('options', () => {
       startupLogs: false,
       llmobs: { mlApp: 'x', agentlessEnabled: false },
     });
-    expect(initOptionsFor(resolveOptions({ init: { plugins: true, llmobs: { agentlessEnabled: true } } }, {}))).toMatchObject({ plugins: true, llmobs: { agentlessEnabled: true } });
+    expect(initOptionsFor(resolveOptions({ init: { plugins: true, llmobs: { agentlessEnabled: true } } }, {}))).toMatchObject({
+      plugins: true,
+      llmobs: { agentlessEnabled: true },
+    });
   });
 });
 

@@ -4,7 +4,15 @@
 import './helpers/dd-env.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCallbackManager } from '@llm-callbacks/core';
-import { findCanaries, makeCanaryCalls, serializeForLeakCheck, startFakeDatadogAgent, startFakeOpenAI, type FakeDatadogAgent, type FakeOpenAIServer } from '@llm-callbacks/testing';
+import {
+  findCanaries,
+  makeCanaryCalls,
+  serializeForLeakCheck,
+  startFakeDatadogAgent,
+  startFakeOpenAI,
+  type FakeDatadogAgent,
+  type FakeOpenAIServer,
+} from '@llm-callbacks/testing';
 import { datadogCallback } from '../src/index.js';
 
 let agent: FakeDatadogAgent;

@@ -89,7 +89,10 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
       const rejected = errors.filter(isObj);
       if (rejected.length > 0) {
         const first = rejected[0] as Obj;
-        const detail = [first['status'], first['message'], first['error']].filter((v) => v !== undefined && v !== null).map(String).join(' ');
+        const detail = [first['status'], first['message'], first['error']]
+          .filter((v) => v !== undefined && v !== null)
+          .map(String)
+          .join(' ');
         hooks.attemptFailed(
           new Error(`Langfuse rejected ${rejected.length} of ${items.length} items (HTTP 207), first: ${detail}`),
           ours(rejected.map((e) => String(e['id']))),
@@ -151,7 +154,10 @@ export function monitorClient(client: Langfuse, tracker: DeliveryTracker, hooks:
     const waiting = new Set(queued().map((item) => itemRef(item)?.envelopeId));
     const elsewhere = (id: string): boolean => waiting.has(id) || [...inFlight.values()].some((batch) => batch.has(id));
     const done = refs.filter((r) => sent?.has(r.envelopeId) === true || !elsewhere(r.envelopeId));
-    tracker.finish(done, new Error('Langfuse did not accept these calls: the client finished their upload, after its retries, without them among the successes; they are dropped'));
+    tracker.finish(
+      done,
+      new Error('Langfuse did not accept these calls: the client finished their upload, after its retries, without them among the successes; they are dropped'),
+    );
   });
   // Items reach the client's queue a little after trace()/generation() return; wake flush() then.
   const offQueued = ['trace-create', 'generation-create'].map((type) => client.on(type, () => tracker.notify()));

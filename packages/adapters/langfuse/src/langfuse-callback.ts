@@ -95,7 +95,11 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
   // only its event emitter and console.error; pass them on where a manager is listening. A client
   // passed in may serve other code too, so only ours is listened to.
   const offClientError = ownClient
-    ? client.on('error', (problem: unknown) => reporter.error(new Error(`langfuse client: ${typeof problem === 'string' ? problem : problem instanceof Error ? problem.message : JSON.stringify(problem)}`)))
+    ? client.on('error', (problem: unknown) =>
+        reporter.error(
+          new Error(`langfuse client: ${typeof problem === 'string' ? problem : problem instanceof Error ? problem.message : JSON.stringify(problem)}`),
+        ),
+      )
     : () => undefined;
 
   const handle = (event: CallEvent): void => {
@@ -156,14 +160,20 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
       const deadline = Date.now() + opts.shutdownTimeoutMs;
       const left = await settle(opts.shutdownTimeoutMs);
       if (left.length > 0) {
-        tracker.abandonAll(new Error(`Langfuse did not confirm ${left.length} call(s) within shutdownTimeoutMs (${opts.shutdownTimeoutMs} ms); they are dropped`));
+        tracker.abandonAll(
+          new Error(`Langfuse did not confirm ${left.length} call(s) within shutdownTimeoutMs (${opts.shutdownTimeoutMs} ms); they are dropped`),
+        );
       }
       // A client we own is ours to stop: abort what is in flight and end its retry loops. A client
       // passed in belongs to the caller: stop watching it and leave it running.
       monitor.close({ abandon: ownClient });
       offClientError();
       // The client may be waiting out a retry delay (its own timer); do not wait past the bound for it.
-      if (ownClient) await within(client.shutdownAsync().catch(() => undefined), Math.max(1, deadline - Date.now()));
+      if (ownClient)
+        await within(
+          client.shutdownAsync().catch(() => undefined),
+          Math.max(1, deadline - Date.now()),
+        );
     })();
     return shutdownPromise;
   };

@@ -81,7 +81,18 @@ export const DEFAULTS = {
 } as const;
 
 /** Options that configure a client this package creates; meaningless with `client`. */
-const CLIENT_OPTIONS = ['publicKey', 'secretKey', 'baseUrl', 'environment', 'release', 'flushAt', 'flushIntervalMs', 'maxRetries', 'retryDelayMs', 'requestTimeoutMs'] as const;
+const CLIENT_OPTIONS = [
+  'publicKey',
+  'secretKey',
+  'baseUrl',
+  'environment',
+  'release',
+  'flushAt',
+  'flushIntervalMs',
+  'maxRetries',
+  'retryDelayMs',
+  'requestTimeoutMs',
+] as const;
 
 const ENVIRONMENT = /^(?!langfuse)[a-z0-9-_]{1,40}$/;
 
@@ -130,7 +141,9 @@ export function resolveOptions(options: LangfuseCallbackOptions = {}, env: NodeJ
   }
   const environment = text(options, 'environment');
   if (environment !== undefined && !ENVIRONMENT.test(environment)) {
-    fail(`environment ${JSON.stringify(environment)} would be rejected by Langfuse: use 1-40 lower-case letters, digits, '-' or '_', not starting with 'langfuse'.`);
+    fail(
+      `environment ${JSON.stringify(environment)} would be rejected by Langfuse: use 1-40 lower-case letters, digits, '-' or '_', not starting with 'langfuse'.`,
+    );
   }
 
   const publicKey = text(options, 'publicKey') ?? fromEnv(env, 'LANGFUSE_PUBLIC_KEY');
@@ -153,7 +166,8 @@ export function resolveOptions(options: LangfuseCallbackOptions = {}, env: NodeJ
   // Long enough for the client to run every attempt of a batch and give up on its own.
   const worstCase = (maxRetries + 1) * requestTimeoutMs + maxRetries * retryDelayMs + 1_000;
   const timeoutMs = options.timeoutMs;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) fail(`timeoutMs must be a positive number, got ${JSON.stringify(timeoutMs)}.`);
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0)))
+    fail(`timeoutMs must be a positive number, got ${JSON.stringify(timeoutMs)}.`);
 
   return {
     name: text(options, 'name') ?? DEFAULTS.name,

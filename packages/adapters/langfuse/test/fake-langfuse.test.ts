@@ -4,12 +4,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLangfuse, validateIngestionEvent, type FakeLangfuseServer } from '@llm-callbacks/testing';
 
 const NOW = '2026-12-03T18:00:00.000Z';
-const generation = (body: Record<string, unknown> = {}) => ({ id: 'env-1', type: 'generation-create', timestamp: NOW, body: { id: 'gen-1', traceId: 't-1', ...body } });
+const generation = (body: Record<string, unknown> = {}) => ({
+  id: 'env-1',
+  type: 'generation-create',
+  timestamp: NOW,
+  body: { id: 'gen-1', traceId: 't-1', ...body },
+});
 
 describe('ingestion schema', () => {
   it('accepts well-formed items of each kind', () => {
     expect(validateIngestionEvent({ id: 'e', type: 'trace-create', timestamp: NOW, body: { id: 't', name: 'n', tags: ['a'], userId: 'u' } })).toEqual([]);
-    expect(validateIngestionEvent(generation({ usage: { input: 1, output: 2, total: 3, unit: 'TOKENS' }, usageDetails: { input: 1 }, level: 'ERROR' }))).toEqual([]);
+    expect(
+      validateIngestionEvent(generation({ usage: { input: 1, output: 2, total: 3, unit: 'TOKENS' }, usageDetails: { input: 1 }, level: 'ERROR' })),
+    ).toEqual([]);
     expect(validateIngestionEvent({ id: 'e', type: 'span-create', timestamp: '2026-12-03T18:00:00+01:00', body: { id: 's' } })).toEqual([]);
     expect(validateIngestionEvent({ id: 'e', type: 'event-create', timestamp: NOW, body: { id: 'ev', environment: 'prod' } })).toEqual([]);
     expect(validateIngestionEvent({ id: 'e', type: 'generation-update', timestamp: NOW, body: { id: 'gen-1', endTime: NOW } })).toEqual([]);
@@ -29,7 +36,11 @@ describe('ingestion schema', () => {
     ['an unknown level', generation({ level: 'FATAL' }), /body\.level/],
     ['fractional token counts', generation({ usage: { input: 1.5 } }), /body\.usage\.input/],
     ['negative usage details', generation({ usageDetails: { input: -1 } }), /body\.usageDetails\.input/],
-    ['a structured model parameter', generation({ modelParameters: { response_format: { type: 'json' , nested: { a: 1 } } } }), /body\.modelParameters\.response_format/],
+    [
+      'a structured model parameter',
+      generation({ modelParameters: { response_format: { type: 'json', nested: { a: 1 } } } }),
+      /body\.modelParameters\.response_format/,
+    ],
     ['a bad startTime', generation({ startTime: 'yesterday' }), /body\.startTime/],
     ['promptName without promptVersion', generation({ promptName: 'p' }), /promptName and promptVersion/],
     ['an environment starting with langfuse', generation({ environment: 'langfuse-x' }), /body\.environment/],
@@ -44,7 +55,11 @@ describe('ingestion schema', () => {
 describe('the fake server', () => {
   let server: FakeLangfuseServer;
   const post = (body: unknown, auth = `Basic ${Buffer.from('pk-lf-fake:sk-lf-fake').toString('base64')}`) =>
-    fetch(`${server.url}/api/public/ingestion`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify(body) });
+    fetch(`${server.url}/api/public/ingestion`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     server = await startFakeLangfuse();
@@ -89,7 +104,12 @@ describe('the fake server', () => {
   });
 
   it('summarises what arrived for a demo', async () => {
-    await post({ batch: [{ id: 'e0', type: 'trace-create', timestamp: NOW, body: { id: 't-1', name: 'chat', userId: 'u' } }, generation({ model: 'gpt-4o-mini', usageDetails: { input: 3, output: 4 } })] });
+    await post({
+      batch: [
+        { id: 'e0', type: 'trace-create', timestamp: NOW, body: { id: 't-1', name: 'chat', userId: 'u' } },
+        generation({ model: 'gpt-4o-mini', usageDetails: { input: 3, output: 4 } }),
+      ],
+    });
     expect(server.summary()).toMatchObject({ accepted: 2, traces: 1, observations: 1, byType: { 'trace-create': 1, 'generation-create': 1 } });
     expect(server.describe()).toEqual(['trace t-1  "chat"  user=u  generation gpt-4o-mini tokens 3/4']);
   });

@@ -23,7 +23,12 @@ const base: CallEvent = {
 describe('toLangfuseBodies', () => {
   it('defaults: trace id and generation id are the event id, names from the call type', () => {
     const { trace, generation } = toLangfuseBodies(base);
-    expect(trace).toMatchObject({ id: 'call-1', name: 'openai.chat.completions', input: base.request['messages'], output: { role: 'assistant', content: 'hello' } });
+    expect(trace).toMatchObject({
+      id: 'call-1',
+      name: 'openai.chat.completions',
+      input: base.request['messages'],
+      output: { role: 'assistant', content: 'hello' },
+    });
     expect(generation).toMatchObject({ id: 'call-1', traceId: 'call-1', level: 'DEFAULT', model: 'gpt-4o-mini' });
     expect(generation.usage).toBeUndefined();
   });
@@ -49,7 +54,10 @@ describe('toLangfuseBodies', () => {
 
   it('tools go with the messages; structured parameters become JSON text', () => {
     const tools = [{ type: 'function', function: { name: 'f' } }];
-    const { generation } = toLangfuseBodies({ ...base, request: { ...base.request, tools, tool_choice: { type: 'function', function: { name: 'f' } }, stop: ['\n'] } });
+    const { generation } = toLangfuseBodies({
+      ...base,
+      request: { ...base.request, tools, tool_choice: { type: 'function', function: { name: 'f' } }, stop: ['\n'] },
+    });
     expect(generation.input).toEqual({ messages: base.request['messages'], tools });
     expect(generation.modelParameters).toEqual({ tool_choice: '{"type":"function","function":{"name":"f"}}', stop: ['\n'] });
   });
@@ -66,7 +74,12 @@ describe('toLangfuseBodies', () => {
 
   it('responses with a function call: the output items as they are', () => {
     const output = [{ type: 'function_call', name: 'f', arguments: '{}' }];
-    const { generation } = toLangfuseBodies({ ...base, callType: 'responses', request: { model: 'x', input: [{ role: 'user', content: 'go' }] }, response: { output } });
+    const { generation } = toLangfuseBodies({
+      ...base,
+      callType: 'responses',
+      request: { model: 'x', input: [{ role: 'user', content: 'go' }] },
+      response: { output },
+    });
     expect(generation.input).toEqual([{ role: 'user', content: 'go' }]);
     expect(generation.output).toEqual(output);
   });

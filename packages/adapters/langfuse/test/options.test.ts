@@ -18,7 +18,10 @@ describe('resolveOptions', () => {
     expect(resolveOptions({}, KEYS)).toMatchObject({ publicKey: 'pk-env', secretKey: 'sk-env', baseUrl: 'https://cloud.langfuse.com', name: 'langfuse' });
     expect(resolveOptions({}, { ...KEYS, LANGFUSE_HOST: 'https://eu.example.com/' }).baseUrl).toBe('https://eu.example.com');
     expect(resolveOptions({}, { ...KEYS, LANGFUSE_HOST: 'https://h', LANGFUSE_BASEURL: 'https://b' }).baseUrl).toBe('https://b');
-    expect(resolveOptions({ baseUrl: 'http://127.0.0.1:3000', publicKey: 'pk', secretKey: 'sk' }, KEYS)).toMatchObject({ publicKey: 'pk', baseUrl: 'http://127.0.0.1:3000' });
+    expect(resolveOptions({ baseUrl: 'http://127.0.0.1:3000', publicKey: 'pk', secretKey: 'sk' }, KEYS)).toMatchObject({
+      publicKey: 'pk',
+      baseUrl: 'http://127.0.0.1:3000',
+    });
   });
 
   it('derives a flush bound long enough for every retry', () => {

@@ -2,7 +2,15 @@
 // (see @llm-callbacks/testing's makeCanaryCalls), nothing the Langfuse receiver got contains one.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCallbackManager } from '@llm-callbacks/core';
-import { findCanaries, makeCanaryCalls, serializeForLeakCheck, startFakeLangfuse, startFakeOpenAI, type FakeLangfuseServer, type FakeOpenAIServer } from '@llm-callbacks/testing';
+import {
+  findCanaries,
+  makeCanaryCalls,
+  serializeForLeakCheck,
+  startFakeLangfuse,
+  startFakeOpenAI,
+  type FakeLangfuseServer,
+  type FakeOpenAIServer,
+} from '@llm-callbacks/testing';
 import { fastLangfuse } from './helpers.js';
 
 let langfuse: FakeLangfuseServer;

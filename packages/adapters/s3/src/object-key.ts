@@ -32,7 +32,10 @@ export function checkStaticPrefix(prefix: string, where: string): string {
           ? `is longer than ${MAX_PREFIX_BYTES} bytes`
           : undefined;
   if (problem) {
-    throw new LlmCallbacksError('INVALID_OPTIONS', `s3Callback: ${where} ${JSON.stringify(prefix)} ${problem}; use printable characters separated by single '/'.`);
+    throw new LlmCallbacksError(
+      'INVALID_OPTIONS',
+      `s3Callback: ${where} ${JSON.stringify(prefix)} ${problem}; use printable characters separated by single '/'.`,
+    );
   }
   return trimmed;
 }
@@ -50,7 +53,10 @@ export function encodeKeySegment(text: string): string {
  * percent-encoded. `R&D + Ops/eu` becomes `R%26D%20%2B%20Ops/eu`.
  */
 export function encodeDynamicPrefix(value: string): string {
-  const segments = value.split('/').filter((s) => s !== '').map(encodeKeySegment);
+  const segments = value
+    .split('/')
+    .filter((s) => s !== '')
+    .map(encodeKeySegment);
   let out = segments.join('/');
   while (Buffer.byteLength(out) > MAX_PREFIX_BYTES && segments.length > 1) {
     segments.pop();

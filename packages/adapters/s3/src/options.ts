@@ -158,7 +158,8 @@ function nonNegative(value: unknown, fallback: number, option: string): number {
 
 function positiveMs(value: unknown, fallback: number, option: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(`${option} must be a positive number of milliseconds, got ${JSON.stringify(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    fail(`${option} must be a positive number of milliseconds, got ${JSON.stringify(value)}.`);
   return value;
 }
 
@@ -224,7 +225,10 @@ export function resolveS3Options(options: S3CallbackOptions = {}): ResolvedS3Opt
   const sseKmsKeyId = optionalString(options.sseKmsKeyId, 'sseKmsKeyId');
   if (sseKmsKeyId && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') fail(`sseKmsKeyId needs serverSideEncryption 'aws:kms' or 'aws:kms:dsse'.`);
 
-  if (options.client !== undefined && (typeof options.client !== 'object' || options.client === null || typeof (options.client as { send?: unknown }).send !== 'function')) {
+  if (
+    options.client !== undefined &&
+    (typeof options.client !== 'object' || options.client === null || typeof (options.client as { send?: unknown }).send !== 'function')
+  ) {
     fail('client must be an S3Client from @aws-sdk/client-s3.');
   }
 

@@ -302,7 +302,10 @@ export class UploadQueue {
       return encodeDynamicPrefix(value) || S3_DEFAULTS.prefix;
     } catch (error) {
       this.reporter.error(
-        new Error(`${this.options.name}: prefix(event) failed for event ${id} (${error instanceof Error ? error.message : String(error)}); the event goes under "${S3_DEFAULTS.prefix}".`, { cause: error }),
+        new Error(
+          `${this.options.name}: prefix(event) failed for event ${id} (${error instanceof Error ? error.message : String(error)}); the event goes under "${S3_DEFAULTS.prefix}".`,
+          { cause: error },
+        ),
         { eventIds: [id] },
       );
       return S3_DEFAULTS.prefix;

@@ -120,7 +120,9 @@ describe('what lands in the bucket', () => {
       expect(m, object.key).not.toBeNull();
       const [, prefix, day, hour, time] = m as RegExpExecArray;
       expect(prefix).toBe('audit/prod');
-      const at = new Date(`${time!.slice(0, 4)}-${time!.slice(4, 6)}-${time!.slice(6, 8)}T${time!.slice(9, 11)}:${time!.slice(11, 13)}:${time!.slice(13, 15)}.${time!.slice(15, 18)}Z`);
+      const at = new Date(
+        `${time!.slice(0, 4)}-${time!.slice(4, 6)}-${time!.slice(6, 8)}T${time!.slice(9, 11)}:${time!.slice(11, 13)}:${time!.slice(13, 15)}.${time!.slice(15, 18)}Z`,
+      );
       expect(at.toISOString().slice(0, 10)).toBe(day);
       expect(at.toISOString().slice(11, 13)).toBe(hour);
       expect(at.getTime()).toBeGreaterThanOrEqual(before - 1);
@@ -252,7 +254,12 @@ describe('odd characters in keys', () => {
       expect(prefix).toMatch(/^teams\/[A-Za-z0-9\-._~%/]+$/);
       const stored = JSON.parse(object.body.trim()) as { metadata: { team: string } };
       const team = stored.metadata.team;
-      const expected = `teams/${team.split('/').filter(Boolean).map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).map((s) => (s === '..' ? '%2E%2E' : s)).join('/')}`;
+      const expected = `teams/${team
+        .split('/')
+        .filter(Boolean)
+        .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+        .map((s) => (s === '..' ? '%2E%2E' : s))
+        .join('/')}`;
       expect(prefix).toBe(expected);
     }
     // '../escape' cannot climb out of teams/: it becomes its own encoded segment.
@@ -261,7 +268,16 @@ describe('odd characters in keys', () => {
   });
 
   it('a prefix function that throws: the event is still stored (under the default prefix) and the error reported', async () => {
-    h = harness(s3Callback(options({ prefix: () => { throw new Error('boom'); } })), openai.url);
+    h = harness(
+      s3Callback(
+        options({
+          prefix: () => {
+            throw new Error('boom');
+          },
+        }),
+      ),
+      openai.url,
+    );
     await h.client.chat.completions.create(chat('p'));
     await h.manager.flush();
     const { objects, events } = await readBucket(server);
@@ -282,7 +298,12 @@ describe('disabling', () => {
     const { events } = await readBucket(server);
     const disabled = h.seen.filter((e) => e.disabledCallbacks.includes('s3'));
     expect(disabled).toHaveLength(2);
-    expect(events.map((e) => e.id).sort()).toEqual(h.seen.filter((e) => !disabled.includes(e)).map((e) => e.id).sort());
+    expect(events.map((e) => e.id).sort()).toEqual(
+      h.seen
+        .filter((e) => !disabled.includes(e))
+        .map((e) => e.id)
+        .sort(),
+    );
     expect(h.manager.stats().callbacks['s3']?.disabled).toBe(2);
   });
 
@@ -376,7 +397,9 @@ describe('delivery', () => {
   it('overflow: past maxQueueSize new events are dropped, counted and reported, never silently', async () => {
     let blocked = true;
     proxy.configure({ rule: ({ method }) => (blocked && method === 'PUT' ? { type: 'status', status: 503 } : undefined) });
-    const callback = s3Callback(options({ batchSize: 5, concurrency: 1, maxQueueSize: 10, retry: { maxAttempts: 1000, baseDelayMs: 5, maxDelayMs: 20 } }, true));
+    const callback = s3Callback(
+      options({ batchSize: 5, concurrency: 1, maxQueueSize: 10, retry: { maxAttempts: 1000, baseDelayMs: 5, maxDelayMs: 20 } }, true),
+    );
     h = harness(callback, openai.url);
     for (let i = 0; i < 25; i += 1) await h.client.chat.completions.create(chat(`o${i}`));
     await new Promise((r) => setImmediate(r));
@@ -409,14 +432,21 @@ describe('shutdown', () => {
 
   it('is bounded when the sink keeps failing, and reports every event it could not deliver', async () => {
     proxy.configure({ rule: ({ method }) => (method === 'PUT' ? { type: 'status', status: 503 } : undefined) });
-    const callback = s3Callback(options({ batchSize: 3, concurrency: 1, shutdownTimeoutMs: 500, retry: { maxAttempts: 1000, baseDelayMs: 20, maxDelayMs: 50 } }, true));
+    const callback = s3Callback(
+      options({ batchSize: 3, concurrency: 1, shutdownTimeoutMs: 500, retry: { maxAttempts: 1000, baseDelayMs: 20, maxDelayMs: 50 } }, true),
+    );
     h = harness(callback, openai.url);
     for (let i = 0; i < 7; i += 1) await h.client.chat.completions.create(chat(`d${i}`));
     const started = Date.now();
     const report = await h.manager.shutdown({ timeoutMs: 10_000 });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(report.complete).toBe(false);
-    expect(h.dropped.filter((d) => d.reason === 'gave-up').map((d) => d.eventId).sort()).toEqual(h.seen.map((e) => e.id).sort());
+    expect(
+      h.dropped
+        .filter((d) => d.reason === 'gave-up')
+        .map((d) => d.eventId)
+        .sort(),
+    ).toEqual(h.seen.map((e) => e.id).sort());
     expect(h.errors.some((e) => e.hook === 'shutdown' && /7 event\(s\)/.test(e.error.message))).toBe(true);
     expect(callback.stats()).toMatchObject({ gaveUp: 7, pending: 0, uploading: 0 });
     expect(await server.listObjects()).toEqual([]);

@@ -64,7 +64,14 @@ it('1,000 calls under random 503s, 500s and dropped connections: exactly 1,000 d
   expect(delivery.length - timeouts).toBe(failures);
   expect(h.errors.filter((e) => e.hook !== 'delivery')).toEqual([]);
   expect(h.dropped).toEqual([]);
-  expect(callback.stats()).toMatchObject({ accepted: 1_000, uploadedEvents: 1_000, uploadedObjects: objects.length, failedAttempts: failures + timeouts, gaveUp: 0, pending: 0 });
+  expect(callback.stats()).toMatchObject({
+    accepted: 1_000,
+    uploadedEvents: 1_000,
+    uploadedObjects: objects.length,
+    failedAttempts: failures + timeouts,
+    gaveUp: 0,
+    pending: 0,
+  });
   expect(server.rejected).toEqual([]);
   console.log(
     `[s3 faults] 1000 calls in ${elapsed} ms; ${objects.length} objects; ${timeouts} attempts timed out; ${proxy.counts.requests} PUTs through the proxy: ` +

@@ -20,7 +20,14 @@ afterAll(async () => {
 it('no canary reaches the bucket, and every call did', async () => {
   const manager = createCallbackManager({
     callbacks: [
-      s3Callback({ bucket: server.bucket, endpoint: server.endpoint, forcePathStyle: true, region: server.region, credentials: server.credentials, required: true }),
+      s3Callback({
+        bucket: server.bucket,
+        endpoint: server.endpoint,
+        forcePathStyle: true,
+        region: server.region,
+        credentials: server.credentials,
+        required: true,
+      }),
     ],
   });
   const calls = await makeCanaryCalls(provider.url, manager);

@@ -13,12 +13,7 @@ export interface ConsoleCallbackOptions {
 
 /** Formats an event as one line: status, API, model, latency, tokens, and what went wrong. */
 export function formatEventLine(event: CallEvent): string {
-  const parts = [
-    event.status === 'success' ? 'ok  ' : 'FAIL',
-    event.callType,
-    event.model,
-    `${Math.round(event.latencyMs)}ms`,
-  ];
+  const parts = [event.status === 'success' ? 'ok  ' : 'FAIL', event.callType, event.model, `${Math.round(event.latencyMs)}ms`];
   if (event.stream) parts.push(`stream${event.streamEnd && event.streamEnd !== 'completed' ? `(${event.streamEnd})` : ''}`);
   if (event.timeToFirstTokenMs !== undefined) parts.push(`ttft=${Math.round(event.timeToFirstTokenMs)}ms`);
   if (event.usage) parts.push(`tokens=${event.usage.promptTokens}+${event.usage.completionTokens}`);

@@ -65,8 +65,7 @@ export class CallTracker {
   /** Starts watching openai's APIPromise. Never changes what the caller sees. */
   watch(apiPromise: PromiseLike<unknown>): void {
     const responsePromise = (apiPromise as { responsePromise?: unknown }).responsePromise;
-    const raw: Promise<ResponseProps> | undefined =
-      responsePromise instanceof Promise ? (responsePromise as Promise<ResponseProps>) : undefined;
+    const raw: Promise<ResponseProps> | undefined = responsePromise instanceof Promise ? (responsePromise as Promise<ResponseProps>) : undefined;
     if (raw) {
       raw.then(
         (props) => this.onResponse(props.response),
@@ -228,8 +227,7 @@ export class CallTracker {
     const ttft = firstAt === undefined ? undefined : Math.max(0, firstAt - this.t0);
     if (end === 'completed' || end === 'stopped') this.finish('success', { response: partial, streamEnd: end, ttft });
     else {
-      const cause =
-        error ?? Object.assign(new Error('The stream was aborted before it ended.'), { name: 'AbortError' });
+      const cause = error ?? Object.assign(new Error('The stream was aborted before it ended.'), { name: 'AbortError' });
       this.finish('failure', { response: partial, streamEnd: end, ttft, error: cause });
     }
   }
@@ -242,10 +240,7 @@ export class CallTracker {
     this.finish('failure', { error });
   }
 
-  private finish(
-    status: 'success' | 'failure',
-    outcome: { response?: unknown; error?: unknown; streamEnd?: StreamEnd; ttft?: number },
-  ): void {
+  private finish(status: 'success' | 'failure', outcome: { response?: unknown; error?: unknown; streamEnd?: StreamEnd; ttft?: number }): void {
     if (this.done) return;
     this.done = true;
     this.unwatch?.();

@@ -152,9 +152,7 @@ class CompletionAssembler implements StreamAssembler {
   }
 
   result(): unknown {
-    const choices = [...this.texts.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([index, e]) => ({ index, text: e.text, finish_reason: e.finishReason }));
+    const choices = [...this.texts.entries()].sort(([a], [b]) => a - b).map(([index, e]) => ({ index, text: e.text, finish_reason: e.finishReason }));
     return { ...this.head, object: 'text_completion', choices, ...(this.usage ? { usage: this.usage } : {}) };
   }
 }

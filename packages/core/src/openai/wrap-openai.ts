@@ -160,8 +160,7 @@ function bindTo(value: unknown, obj: object, cache: WeakMap<object, unknown>): u
 }
 
 const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-const startsWith = (full: readonly string[], prefix: readonly string[]): boolean =>
-  prefix.length < full.length && prefix.every((x, i) => x === full[i]);
+const startsWith = (full: readonly string[], prefix: readonly string[]): boolean => prefix.length < full.length && prefix.every((x, i) => x === full[i]);
 
 function reportedMethod(callType: CallType, original: AnyFunction, resource: object, context: WrapContext) {
   return function create(body: unknown, options?: unknown): unknown {

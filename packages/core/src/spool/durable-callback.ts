@@ -491,7 +491,10 @@ class Spool {
         if (!content) {
           if (!file.adopted && ids.length > 0) {
             // Our own sealed segment vanished before delivery (removed from outside): say what is lost.
-            this.report(new Error(`${this.inner.name}: spooled segment ${file.path} disappeared before it was delivered; its ${ids.length} event(s) are lost.`), ids);
+            this.report(
+              new Error(`${this.inner.name}: spooled segment ${file.path} disappeared before it was delivered; its ${ids.length} event(s) are lost.`),
+              ids,
+            );
             this.reporter.dropped(ids, 'gave-up');
           }
           this.forget(tracked, file.adopted);
@@ -597,7 +600,9 @@ class Spool {
     const failed = await this.attemptAll();
     if (this.batch && typeof this.inner.flush === 'function') await this.inner.flush();
     if (failed.length > 0) {
-      throw new Error(`${this.inner.name}: ${failed.length} spooled segment(s) are not delivered yet (each failure was reported); they stay in ${this.options.directory} and are retried.`);
+      throw new Error(
+        `${this.inner.name}: ${failed.length} spooled segment(s) are not delivered yet (each failure was reported); they stay in ${this.options.directory} and are retried.`,
+      );
     }
   }
 
@@ -633,9 +638,12 @@ class Spool {
     const left = this.segments.size;
     if (this.ready) await this.store.release().catch((error: unknown) => this.report(error));
     if (left > 0) {
-      throw new Error(`${this.inner.name}: shutdown() left ${left} undelivered segment(s) in ${this.options.directory}; the next process using the directory delivers them.`, {
-        cause: innerError,
-      });
+      throw new Error(
+        `${this.inner.name}: shutdown() left ${left} undelivered segment(s) in ${this.options.directory}; the next process using the directory delivers them.`,
+        {
+          cause: innerError,
+        },
+      );
     }
     if (innerError !== undefined) throw innerError;
   }

@@ -1,7 +1,15 @@
 // Small helpers shared by the Datadog adapter tests: a wrapped openai client against the fake
 // OpenAI server, and a manager that records what it emits.
 import OpenAI from 'openai';
-import { createCallbackManager, defineCallback, wrapOpenAI, type CallEvent, type Callback, type CallbackErrorInfo, type EventDroppedInfo } from '@llm-callbacks/core';
+import {
+  createCallbackManager,
+  defineCallback,
+  wrapOpenAI,
+  type CallEvent,
+  type Callback,
+  type CallbackErrorInfo,
+  type EventDroppedInfo,
+} from '@llm-callbacks/core';
 import type { FakeOpenAIServer } from '@llm-callbacks/testing';
 
 export function setup(provider: FakeOpenAIServer, callback: Callback, options: { allowDynamicCallbackDisabling?: boolean } = {}) {
