@@ -306,6 +306,37 @@ describe('the wrapped client behaves like the unwrapped one', () => {
     expect((f.a.events[1]?.response as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: raw');
   });
 
+  it('a plain body behaves as unwrapped: used once parsed, readable raw as text, and a call nobody awaits is still reported', async () => {
+    const unwrapped = new OpenAI({ apiKey: 'sk-test-key-0123456789', baseURL: f.server.url, maxRetries: 0 });
+    for (const client of [unwrapped, f.client]) {
+      const { response } = await client.chat.completions.create(chatBody('used')).withResponse();
+      expect(response.bodyUsed).toBe(true);
+      await expect(response.text()).rejects.toThrow(TypeError);
+      const raw = await client.chat.completions.create(chatBody('raw text')).asResponse();
+      expect(raw.bodyUsed).toBe(false);
+      expect((JSON.parse(await raw.text()) as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: raw text');
+    }
+    // The request goes out without anyone awaiting it; its event must not depend on a reader.
+    void f.client.chat.completions.create(chatBody('fire and forget'));
+    for (let i = 0; i < 200 && f.a.events.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await f.manager.flush();
+    expect(f.a.events.map((e) => (e.request['messages'] as Array<{ content: string }>)[0]?.content)).toEqual(['used', 'raw text', 'fire and forget']);
+    expect((f.a.events[2]?.response as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: fire and forget');
+  });
+
+  it('a 200 whose body is broken JSON or cut off is one failure event with the error the caller gets', async () => {
+    for (const model of ['bad-json', 'body-cut']) {
+      const caught = await f.client.chat.completions.create(chatBody('x', model)).catch((error: unknown) => error);
+      expect(caught, model).toBeInstanceOf(Error);
+      await f.manager.flush();
+      const event = f.a.events.at(-1);
+      expect(event?.status, model).toBe('failure');
+      expect(event?.model).toBe(model);
+      expect(event?.error?.message).toBe((caught as Error).message);
+    }
+    expect(f.a.events).toHaveLength(2);
+  });
+
   it('streams stay openai Stream objects: controller, tee() and toReadableStream() work, one event each', async () => {
     const s1 = await f.client.chat.completions.create({ ...chatBody('tee me'), stream: true });
     expect(s1).toBeInstanceOf(Stream);

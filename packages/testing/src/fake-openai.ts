@@ -54,6 +54,8 @@ export const FAKE_OPENAI_SCENARIOS = [
   'error-429',
   'error-500',
   'flaky-500',
+  'bad-json',
+  'body-cut',
   'slow',
   'echo-key',
   'echo-credentials',
@@ -920,6 +922,22 @@ async function route(ex: Exchange, state: ServerState, parsed: { ok: boolean; va
       param: null,
       code: 'invalid_api_key',
     });
+  }
+  if (model === 'bad-json') {
+    // A 200 whose JSON body is broken: the client's own parse throws a SyntaxError.
+    ex.res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': ex.requestId });
+    ex.res.end('{"id": "chatcmpl-broken", "choices": [');
+    ex.record.status = 200;
+    return;
+  }
+  if (model === 'body-cut') {
+    // A 200 whose body stops half-way: the headers promise more than arrives before the connection drops.
+    ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096', 'x-request-id': ex.requestId });
+    ex.res.write('{"id": "chatcmpl-cut", "object": "chat.completion", ');
+    ex.record.status = 200;
+    ex.markServerCut();
+    setTimeout(() => ex.res.socket?.destroy(), 5);
+    return;
   }
   if (model === 'flaky-500') {
     const retry = ex.record.headers['x-stainless-retry-count'];

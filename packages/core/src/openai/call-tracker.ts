@@ -2,8 +2,10 @@
 //
 // The caller keeps openai's own APIPromise and Stream objects; we only watch them:
 // - failures: the promise's response promise rejects with the very error the caller gets;
-// - plain responses: the Response is cloned the moment it arrives, before anyone reads it, so the
-//   caller may still use `.asResponse()` and read the body themselves;
+// - plain responses: the transport hands openai a Response whose body is the bytes we read once from
+//   the wire (no tee: Response.clone() cost more than the rest of the wrapper), so the caller may
+//   still use `.asResponse()` and read the body themselves, and a call nobody awaits is reported
+//   too; a client without a transport falls back to cloning the Response;
 // - streams: the Stream's iterator is wrapped in place, so every way of reading it (for await,
 //   `.tee()`, `.toReadableStream()`) passes chunks by us, and break / abort / error are seen;
 // - a stream whose raw body the caller reads through `.asResponse()` never creates that iterator:
@@ -48,6 +50,8 @@ export class CallTracker {
   /** Set once the Stream's iterator exists: from then on the iterator reports the call. */
   private iteratorCreated = false;
   private unwatch: (() => void) | undefined;
+  /** Set when the transport gave us the plain response's bytes: no clone needed then. */
+  private bodyRead = false;
 
   constructor(
     private readonly manager: CallbackManager,
@@ -55,7 +59,9 @@ export class CallTracker {
   ) {
     this.decision = manager.decide(start.disable, this.id);
     this.secretsVersion = start.transport?.version ?? 0;
-    if (this.stream && start.transport) this.unwatch = start.transport.watch(this.id, (response) => this.watchRawBody(response));
+    if (start.transport) {
+      this.unwatch = start.transport.watch(this.id, (response) => (this.stream ? this.watchRawBody(response) : this.watchPlainBody(response)));
+    }
   }
 
   get stream(): boolean {
@@ -96,7 +102,7 @@ export class CallTracker {
   private onResponse(response: Response | undefined): void {
     if (!response) return;
     this.providerRequestId = response.headers.get('x-request-id') ?? undefined;
-    if (this.stream || this.done) return;
+    if (this.stream || this.done || this.bodyRead) return;
     let copy: Response;
     try {
       copy = response.clone();
@@ -216,10 +222,66 @@ export class CallTracker {
         return reader.cancel(reason);
       },
     });
-    const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-    // Keep what a caller may read off the Response object (fetch sets these, the constructor cannot).
-    Object.defineProperty(copy, 'url', { value: response.url });
-    Object.defineProperty(copy, 'redirected', { value: response.redirected });
+    return sameResponse(response, body);
+  }
+
+  /**
+   * Reads a successful plain response's body once, as bytes, and gives openai (and through it the
+   * caller) a Response whose body yields those same bytes, or the same error if reading failed.
+   * The Response resolves as soon as the headers arrive, as before: openai's timeout and abort
+   * still govern the body, and a body that fails still fails in the caller's parse, not as a retry.
+   * A JSON body is parsed once for both: the event takes its copy before openai gets the value.
+   */
+  private watchPlainBody(response: Response): Response {
+    if (!response.ok || !response.body || this.done) return response;
+    this.bodyRead = true;
+    const bytes = response.arrayBuffer();
+    const media = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const isJSON = media.includes('application/json') || media.endsWith('+json');
+    const parsed = bytes.then((buffer) => parseBody(buffer, isJSON));
+    const reading = parsed.then(
+      (body) => (body.error === undefined ? this.succeed(body.value) : this.fail(body.error)),
+      (error: unknown) => this.fail(error),
+    );
+    this.manager.track(reading);
+    let state: 'waiting' | 'sent' | 'cancelled' = 'waiting';
+    // highWaterMark 0: pulled only when someone reads, so a body answered through json() below is
+    // never read into a stream that is then cancelled under it.
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (state !== 'waiting') return;
+          state = 'sent';
+          let buffer: ArrayBuffer;
+          try {
+            buffer = await bytes;
+          } catch (error) {
+            controller.error(error);
+            return;
+          }
+          if (buffer.byteLength > 0) controller.enqueue(new Uint8Array(buffer));
+          controller.close();
+        },
+        cancel() {
+          state = 'cancelled';
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const copy = sameResponse(response, stream);
+    if (isJSON) {
+      // openai reads JSON with response.json(): answer it from the parse above (after the event
+      // took its copy), and mark the body used, as reading it would.
+      const json = async (): Promise<unknown> => {
+        if (copy.bodyUsed || stream.locked) throw new TypeError('Body is unusable: Body has already been read');
+        void stream.cancel().catch(() => undefined);
+        await reading;
+        const body = await parsed;
+        if (body.error !== undefined) throw body.error;
+        return body.empty ? JSON.parse('') : body.value;
+      };
+      Object.defineProperty(copy, 'json', { value: json, configurable: true, writable: true });
+    }
     return copy;
   }
 
@@ -287,4 +349,33 @@ export class CallTracker {
   private internal(where: string, error: unknown): void {
     this.manager.reportInternalError(where, error, this.id);
   }
+}
+
+const DECODER = new TextDecoder();
+
+interface ParsedBody {
+  value?: unknown;
+  /** What openai's own response.json() would throw at the caller (a SyntaxError). */
+  error?: unknown;
+  empty?: boolean;
+}
+
+/** A plain response body as openai reads it: JSON by content type, else the text. */
+function parseBody(buffer: ArrayBuffer, isJSON: boolean): ParsedBody {
+  const text = buffer.byteLength === 0 ? '' : DECODER.decode(buffer);
+  if (text === '') return { value: undefined, empty: true };
+  if (!isJSON) return { value: text };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** `response` with another body: same status, headers, and what fetch sets that the constructor cannot. */
+function sameResponse(response: Response, body: ReadableStream<Uint8Array>): Response {
+  const copy = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  Object.defineProperty(copy, 'url', { value: response.url });
+  Object.defineProperty(copy, 'redirected', { value: response.redirected });
+  return copy;
 }
