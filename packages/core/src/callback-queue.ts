@@ -66,6 +66,7 @@ export class CallbackQueue {
   private readonly items: Item[] = [];
   private head = 0;
   private running = 0;
+  private pumping = false;
   private idleWaiters: Array<() => void> = [];
   private seq = 0;
   private settleWaiters: Array<{ mark: number; remaining: number; resolve: () => void }> = [];
@@ -141,12 +142,20 @@ export class CallbackQueue {
   }
 
   private pump(): void {
-    while (this.running < this.options.concurrency && this.head < this.items.length) {
-      const item = this.items[this.head] as Item;
-      this.items[this.head] = undefined as unknown as Item;
-      this.head += 1;
-      this.running += 1;
-      void this.deliver(item);
+    // A synchronous hook finishes inside deliver() and calls pump() again: the loop below picks up
+    // the next item instead, so a long queue of synchronous deliveries never deepens the stack.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.running < this.options.concurrency && this.head < this.items.length) {
+        const item = this.items[this.head] as Item;
+        this.items[this.head] = undefined as unknown as Item;
+        this.head += 1;
+        this.running += 1;
+        this.deliver(item);
+      }
+    } finally {
+      this.pumping = false;
     }
     // Compact now and then so a long-lived queue does not keep a growing array of holes.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
@@ -155,27 +164,55 @@ export class CallbackQueue {
     }
   }
 
-  private async deliver(item: Item): Promise<void> {
+  private deliver(item: Item): void {
     const hook = this.callback[item.hook];
-    try {
-      if (typeof hook === 'function') {
-        await this.invoke(item.hook, () => hook.call(this.callback, item.event), item.event, this.timeoutMs);
-      }
-    } finally {
-      this.running -= 1;
-      this.stats.pending -= 1;
-      this.finished(item);
-      this.pump();
-      if (this.size === 0 && this.idleWaiters.length > 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const resolve of waiters) resolve();
-      }
+    const outcome = typeof hook === 'function' ? this.invoke(item.hook, () => hook.call(this.callback, item.event), item.event, this.timeoutMs) : true;
+    // A synchronous hook is done already: no promise, no timer (the common no-op or in-memory sink).
+    if (typeof outcome === 'boolean') this.delivered(item);
+    else void outcome.then(() => this.delivered(item));
+  }
+
+  private delivered(item: Item): void {
+    this.running -= 1;
+    this.stats.pending -= 1;
+    this.finished(item);
+    this.pump();
+    if (this.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
     }
   }
 
-  /** Runs one hook call; true when it completed in time. Never throws. */
-  private invoke(hook: Hook, run: () => unknown, event: CallEvent | undefined, timeoutMs: number): Promise<boolean> {
+  /**
+   * Runs one hook call; true when it completed in time. Never throws. A hook that returns no
+   * promise has finished when it returns (a synchronous loop cannot be timed out anyway), so it
+   * gets its answer at once; one that returns a promise races the timeout.
+   */
+  private invoke(hook: Hook, run: () => unknown, event: CallEvent | undefined, timeoutMs: number): boolean | Promise<boolean> {
+    let result: unknown;
+    try {
+      result = run();
+    } catch (error) {
+      this.settle(hook, event, error, true);
+      return false;
+    }
+    if (!isThenable(result)) {
+      this.settle(hook, event, undefined, false);
+      return true;
+    }
+    return this.race(hook, result, event, timeoutMs);
+  }
+
+  private settle(hook: Hook, event: CallEvent | undefined, error: unknown, failed: boolean): void {
+    if (hook === 'onSuccess' || hook === 'onFailure') {
+      if (failed) this.stats.failed += 1;
+      else this.stats.delivered += 1;
+    }
+    if (failed) this.reporter.error(this.callback.name, hook, toError(error), event, false);
+  }
+
+  private race(hook: Hook, pending: PromiseLike<unknown>, event: CallEvent | undefined, timeoutMs: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       let settled = false;
       const timer = setTimeout(
@@ -194,15 +231,11 @@ export class CallbackQueue {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (hook === 'onSuccess' || hook === 'onFailure') {
-          if (failed) this.stats.failed += 1;
-          else this.stats.delivered += 1;
-        }
-        if (failed) this.reporter.error(this.callback.name, hook, toError(error), event, false);
+        this.settle(hook, event, error, failed);
         resolve(!failed);
       };
       try {
-        Promise.resolve(run()).then(
+        Promise.resolve(pending).then(
           () => finish(undefined, false),
           (error: unknown) => finish(error, true),
         );
@@ -211,4 +244,8 @@ export class CallbackQueue {
       }
     });
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

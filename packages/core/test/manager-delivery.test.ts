@@ -245,6 +245,60 @@ describe('routing', () => {
   });
 });
 
+describe('synchronous hooks', () => {
+  it('a long backlog of synchronous deliveries drains in order without deepening the stack, with no timer per event', async () => {
+    let release: () => void = noop;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    const manager = createCallbackManager({
+      concurrency: 1,
+      maxQueueSize: 30_000,
+      callbacks: [
+        {
+          name: 'mostly-sync',
+          // The first event holds the queue (a promise); the backlog behind it is all synchronous.
+          onSuccess(e) {
+            seen.push(e.id);
+            return seen.length === 1 ? gate : undefined;
+          },
+        },
+      ],
+    });
+    const events = Array.from({ length: 25_000 }, () => makeEvent());
+    for (const e of events) manager.report(e);
+    await sleep(50);
+    expect(seen).toHaveLength(1);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    release();
+    await manager.flush();
+    const perEvent = timers.mock.calls.length;
+    timers.mockRestore();
+    expect(seen).toEqual(events.map((e) => e.id));
+    expect(perEvent).toBeLessThan(10);
+    const stats = manager.stats().callbacks['mostly-sync'];
+    expect(stats?.delivered).toBe(25_000);
+    expect(stats?.pending).toBe(0);
+  });
+
+  it('a synchronous throw is counted as a failure and reported like a rejection', async () => {
+    const manager = createCallbackManager({
+      callbacks: [
+        {
+          name: 'sync-thrower',
+          onSuccess() {
+            throw new Error('sync boom');
+          },
+        },
+      ],
+    });
+    const { errors } = listen(manager);
+    manager.report(makeEvent());
+    await manager.flush();
+    expect(errors.map((e) => e.error.message)).toEqual(['sync boom']);
+    expect(manager.stats().callbacks['sync-thrower']?.failed).toBe(1);
+  });
+});
+
 describe('isolation and errors', () => {
   it('a throwing, a rejecting and a hanging callback affect no other; each error is reported', async () => {
     const good = recorder('good');
