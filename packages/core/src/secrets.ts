@@ -28,8 +28,17 @@ const SECRET_KEYS = new Set([
 
 const MAX_DEPTH = 32;
 
+/** Answers for field names seen before: the same few keys (role, content, model, ...) recur in every event. */
+const keyVerdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_KEYS = 2048;
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
+  const known = keyVerdicts.get(key);
+  if (known !== undefined) return known;
+  const verdict = SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
+  // Bounded: arbitrary user keys (metadata, tool arguments) must not grow it without end.
+  if (keyVerdicts.size < MAX_REMEMBERED_KEYS) keyVerdicts.set(key, verdict);
+  return verdict;
 }
 
 /** Secrets shorter than this are not searched inside strings: they would match ordinary text. */
@@ -115,10 +124,11 @@ export class SecretScrubber {
         return `[${obj.constructor?.name ?? 'Object'}]`;
       }
       const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(obj)) {
+      const record = obj as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
         if (isSecretKey(key)) out[key] = REDACTED;
         else {
-          const copied = this.walk(item, depth + 1, seen);
+          const copied = this.walk(record[key], depth + 1, seen);
           if (copied !== undefined) out[key] = copied;
         }
       }

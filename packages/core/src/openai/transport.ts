@@ -47,13 +47,16 @@ export class Transport {
   }
 
   readonly fetch: Fetch = async (input, init) => {
-    const headers = new Headers(init?.headers);
+    // openai builds a fresh Headers object for every attempt: edit that one in place (copying
+    // undici's Headers costs more than the rest of this hook); anything else is copied first.
+    const given = init?.headers;
+    const headers = given instanceof Headers ? given : new Headers(given);
     const callId = headers.get(CALL_HEADER);
     for (const name of this.strip) headers.delete(name);
     headers.forEach((value, name) => {
       if (isSecretKey(name)) this.learn(value);
     });
-    const response = await this.inner(input, { ...init, headers });
+    const response = await this.inner(input, headers === given ? init : { ...init, headers });
     const watcher = callId ? this.watchers.get(callId) : undefined;
     return watcher ? watcher(response) : response;
   };

@@ -41,6 +41,8 @@ interface WrapContext {
   defaultDisable: Array<[string, unknown]>;
   /** The root view, which helpers see as their `_client`. */
   root?: object;
+  /** The last scrubber built without per-call secrets, and what it was built from. */
+  scrubber?: { key: unknown; version: number; scrubber: SecretScrubber };
 }
 
 /**
@@ -168,10 +170,18 @@ function reportedMethod(callType: CallType, original: AnyFunction, resource: obj
   };
 }
 
-/** The secrets known right now: the client's current key, and every credential sent so far. */
+/**
+ * The secrets known right now: the client's current key, and every credential sent so far. The
+ * common case (no per-call credential headers, same key, nothing new learned) reuses one scrubber.
+ */
 function scrubberFor(context: WrapContext, extra: readonly string[]): SecretScrubber {
   const key = context.raw['apiKey'];
-  return new SecretScrubber([typeof key === 'string' ? key : undefined, ...(context.transport?.secrets ?? []), ...extra]);
+  const version = context.transport?.version ?? 0;
+  const cached = context.scrubber;
+  if (extra.length === 0 && cached && cached.key === key && cached.version === version) return cached.scrubber;
+  const scrubber = new SecretScrubber([typeof key === 'string' ? key : undefined, ...(context.transport?.secrets ?? []), ...extra]);
+  if (extra.length === 0) context.scrubber = { key, version, scrubber };
+  return scrubber;
 }
 
 /** One reported call: decide, strip, call openai, watch. Returns openai's own promise. */
