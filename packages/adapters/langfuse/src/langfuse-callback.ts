@@ -6,6 +6,7 @@ import { defineCallback, redactMessageContent, type CallEvent, type Callback, ty
 import { Langfuse } from 'langfuse';
 import { DeliveryTracker, itemKey } from './delivery-tracker.js';
 import { monitorClient } from './client-monitor.js';
+import { keepQueueInMemory } from './memory-queue.js';
 import { toLangfuseBodies } from './map-event.js';
 import { resolveOptions, type LangfuseCallbackOptions } from './options.js';
 
@@ -74,6 +75,8 @@ export function langfuseCallback(options: LangfuseCallbackOptions = {}): Langfus
       ...(opts.environment !== undefined ? { environment: opts.environment } : {}),
       ...(opts.release !== undefined ? { release: opts.release } : {}),
     });
+
+  if (ownClient) keepQueueInMemory(client);
 
   let reporter = consoleReporter(opts.name);
   let closed = false;
