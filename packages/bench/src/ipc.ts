@@ -58,7 +58,9 @@ export interface SpawnOptions {
 /** Starts `child.ts <role>` and resolves once it reported ready. */
 export function spawnChild(role: string, options: SpawnOptions = {}): Promise<Child> {
   const nodeArgs = [...(useSource() ? ['--conditions=@llm-callbacks/source'] : []), '--import', 'tsx'];
-  if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`);
+  // No --cpu-prof-name: with tsx's loader there are two threads, and one fixed name made the loader
+  // thread's profile overwrite the main thread's. Node's default name carries the pid and thread id.
+  if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, CHILD_ENTRY, role, JSON.stringify(options.args ?? {})], {
     cwd: join(HERE, '..'),
     env: { ...process.env, ...CHILD_ENV, ...options.env },
