@@ -197,6 +197,41 @@ callback_settings:
     expect(calls).toEqual(['success:classy', 'flush:classy']);
   });
 
+  it("required: true in a callback's settings locks it, even when the adapter factory ignores that param", async () => {
+    const server = await startFakeOpenAI();
+    try {
+      const { adapters, made } = testAdapters();
+      const yaml = `litellm_settings:\n  callbacks: [audit, metrics]\n  success_callback: [s3]\ncallback_settings:\n  audit: { required: true }\n  s3: { required: true }\n`;
+      const manager = await loadConfig(await file('required.yaml', yaml), { adapters });
+      // testAdapters() never copies params.required onto its callback: the lock comes from the config.
+      expect(made.get('audit')?.params).toEqual({ required: true });
+      expect(manager.callbacks().map((c) => [c.name, c.required === true])).toEqual([
+        ['audit', true],
+        ['metrics', false],
+        ['s3', true],
+      ]);
+      const openai = wrapOpenAI(new OpenAI({ apiKey: 'sk-test', baseURL: server.url, maxRetries: 0 }), manager);
+      await openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }, { disableCallbacks: 'audit,metrics,s3' });
+      await manager.flush();
+      expect(made.get('audit')?.events).toHaveLength(1);
+      expect(made.get('s3')?.events).toHaveLength(1);
+      expect(made.get('metrics')?.events).toHaveLength(0);
+      await manager.shutdown();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['"true"', 'the string "true"'],
+    ['1', 'the number 1'],
+  ])('required: %s is an error, never read as a lock or as no lock', async (value, found) => {
+    const yaml = `litellm_settings:\n  callbacks: [audit]\ncallback_settings:\n  audit:\n    required: ${value}\n`;
+    const error = await configError(loadConfig(await file('required-bad.yaml', yaml), testAdapters()));
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'callback_settings.audit.required', found, line: 5 })]);
+    expect(error.message).toContain('required is a compliance lock');
+  });
+
   it('a config with no callbacks gives an empty manager', async () => {
     const manager = await loadConfig(await file('none.yaml', 'general_settings:\n  master_key: sk-1\n'), testAdapters());
     expect(manager.size).toBe(0);

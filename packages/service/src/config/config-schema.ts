@@ -30,10 +30,18 @@ export const LitellmSettingsSchema = z
   )
   .loose();
 
-/** Parameters for one adapter: a mapping, handed to its factory. */
-export const AdapterParamsSchema = z.record(z.string(), z.unknown(), {
-  error: 'a mapping of parameters for this callback (key: value lines), or nothing',
-});
+/**
+ * Parameters for one adapter: a mapping, handed to its factory. `required` is the per-callback
+ * compliance lock, read by llm-callbacks itself, so like the global lock it must be a real boolean.
+ */
+export const AdapterParamsSchema = z
+  .object(
+    {
+      required: z.boolean({ error: 'true or false (a YAML/JSON boolean, unquoted), since required is a compliance lock and is never guessed' }).optional(),
+    },
+    { error: 'a mapping of parameters for this callback (key: value lines), or nothing' },
+  )
+  .catchall(z.unknown());
 
 /** The whole file, as far as llm-callbacks reads it. */
 export const LiteLLMConfigSchema = z

@@ -261,7 +261,7 @@ export async function readConfig(source: string | URL | object, options: ReadCon
       continue;
     }
     byName.set(callback.name.toLowerCase(), entry);
-    callbacks.push(narrowCallback(callback, entry.roles));
+    callbacks.push(narrowCallback(callback, entry.roles, { required: entry.params['required'] === true }));
   }
   if (issues.length > 0) {
     await shutdownQuietly([...created.values()]);
