@@ -87,7 +87,11 @@ async function main(): Promise<void> {
   const openai = wrapOpenAI(client, manager);
 
   console.log(`\nllm-callbacks demo — provider: ${realApi ? 'the OpenAI API' : `embedded OpenAI-compatible server at ${server?.url}`}\n`);
-  console.log('manager.list():', JSON.stringify(manager.list()), '\n');
+  // The same JSON as LiteLLM's GET /callbacks/list, shown as a table (the JSON line below it).
+  const list = manager.list();
+  console.log('manager.list():');
+  printTable((Object.keys(list) as Array<keyof typeof list>).map((kind) => ({ list: kind, callbacks: list[kind].join(', ') || '(none)' })));
+  console.log(JSON.stringify(list), '\n');
 
   const rows: Array<{ step: string; what: string }> = [];
   const chat = (content: string) => ({ model: MODEL, messages: [{ role: 'user' as const, content }], max_tokens: 20 });
