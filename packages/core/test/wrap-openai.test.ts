@@ -468,6 +468,30 @@ describe('disabling callbacks', () => {
     expect(JSON.stringify(e)).not.toMatch(/disable-callbacks/i);
   });
 
+  it('the decision is taken once, when the call starts: where the stream is read, or a registration meanwhile, changes nothing', async () => {
+    // Started in a scope that disables alpha, read after the scope has ended.
+    const inScope = await withCallbackContext({ disableCallbacks: 'alpha' }, () => f.client.chat.completions.create({ ...chatBody('one'), stream: true }));
+    // Started outside any scope, read inside one that disables beta.
+    const outside = await f.client.chat.completions.create({ ...chatBody('two'), stream: true });
+    await withCallbackContext({ disableCallbacks: 'beta' }, async () => {
+      for await (const chunk of outside) void chunk;
+    });
+    // A callback registered after a call started is not disabled by that call's option (it was an
+    // unknown name then); it receives the events reported from then on, that call's included.
+    const late = recorder('late');
+    const pending = f.client.chat.completions.create({ ...chatBody('three'), stream: true }, { disableCallbacks: 'late' });
+    f.manager.register(late.callback);
+    for await (const chunk of inScope) void chunk;
+    for await (const chunk of await pending) void chunk;
+    await f.manager.flush();
+    const text = (e: CallEvent) => (e.request['messages'] as Array<{ content: string }>)[0]?.content;
+    expect(f.a.events.map(text)).toEqual(['two', 'three']);
+    expect(f.b.events.map(text)).toEqual(['two', 'one', 'three']);
+    expect(f.b.events.map((e) => e.disabledCallbacks)).toEqual([[], ['alpha'], []]);
+    expect(late.events.map(text)).toEqual(['one', 'three']);
+    expect(f.b.events[2]?.ignoredDisables).toEqual([expect.objectContaining({ name: 'late', reason: 'unknown-callback' })]);
+  });
+
   it('the option disables in other letter case, as a string list or an array', async () => {
     await f.client.chat.completions.create(chatBody(), { disableCallbacks: 'Beta' });
     await f.client.chat.completions.create(chatBody(), { disableCallbacks: [' ALPHA ', 'beta'] });
