@@ -118,6 +118,11 @@ export function runAdapterContract(contract: AdapterContract): void {
       expect(others.every((e) => e.disabledCallbacks.includes(contract.name))).toBe(true);
       const ids = await sink.receivedEventIds();
       expect(ids.filter((id) => others.some((e) => e.id === id))).toEqual([]);
+      // The sink was live all along: a call that disables nothing does arrive.
+      await client.chat.completions.create(body('not disabled'));
+      await manager.flush();
+      expect(others).toHaveLength(3);
+      expect(await sink.receivedEventIds()).toContain(others[2]?.id);
     });
 
     it('a locked manager delivers despite the header', async () => {

@@ -202,5 +202,15 @@ describe('datadog callback: redaction', () => {
     expect(span.meta['output']).toEqual({ messages: [{ role: 'assistant', content: CONTENT_REDACTED }] });
     expect(span.metrics?.['total_tokens']).toBe(events[0]?.usage?.totalTokens);
     expect(span.meta['model_name']).toBe(events[0]?.model);
+
+    // A failure keeps its error fields (the intake needs them) while its prompt is dropped.
+    await client.chat.completions.create(chat('secret failing prompt', 'error-400')).catch(() => undefined);
+    await manager.flush();
+    expect(agent.rejected).toEqual([]);
+    const failed = spanOf(events[1]?.id).span;
+    expect(JSON.stringify(failed)).not.toContain('secret failing prompt');
+    expect(failed.status).toBe('error');
+    expect(failed.meta['error.message']).toBe(events[1]?.error?.message);
+    expect(failed.meta['error.type']).toBe(events[1]?.error?.name);
   });
 });

@@ -178,6 +178,10 @@ describe('switching it off, and locks', () => {
     expect(langfuse.items).toEqual([]);
     expect(langfuse.requests).toEqual([]);
     expect(h.manager.stats().callbacks['langfuse']?.disabled).toBe(2);
+    // The sink was live all along: the next call, not disabled, lands (and only that one).
+    await h.openai.chat.completions.create(chat('not disabled'));
+    await h.manager.flush();
+    expect(langfuse.receivedEventIds()).toEqual([h.events[2]?.id]);
   });
 
   it('a locked manager delivers despite the header', async () => {
