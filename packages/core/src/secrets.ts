@@ -41,6 +41,12 @@ export function isSecretKey(key: string): boolean {
   return verdict;
 }
 
+/**
+ * A JSON object key that isSecretKey() would match: the same names, any letter case, '-' or '_'
+ * anywhere in them. Lets a JSON text be cleared of credential fields without parsing it.
+ */
+const SECRET_KEY_IN_JSON = new RegExp(`"[-_]*(?:${[...SECRET_KEYS].map((key) => key.split('').join('[-_]*')).join('|')})[-_]*"\\s*:`, 'i');
+
 /** Secrets shorter than this are not searched inside strings: they would match ordinary text. */
 const MIN_SECRET_LENGTH = 8;
 
@@ -59,6 +65,7 @@ export function scrubCredentialEchoes(text: string): string {
 
 export class SecretScrubber {
   private readonly secrets: string[];
+  private readonly jsonForms: string[];
 
   constructor(secrets: Iterable<string | undefined | null>) {
     const list = new Set<string>();
@@ -72,6 +79,8 @@ export class SecretScrubber {
     }
     // Longest first, so a secret that contains another is replaced whole.
     this.secrets = [...list].sort((a, b) => b.length - a.length);
+    // As each secret appears inside a JSON string (a quote or backslash in it is escaped there).
+    this.jsonForms = this.secrets.map((secret) => JSON.stringify(secret).slice(1, -1));
   }
 
   /** A scrubber that also knows `more` secrets. */
@@ -83,6 +92,20 @@ export class SecretScrubber {
     let out = text;
     for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     return out;
+  }
+
+  /**
+   * Whether `json` (a JSON text) may hold something copy() would replace: a known secret, or a
+   * field whose name says credential. When not, the text parsed again is already a clean copy.
+   */
+  mayAffect(json: string): boolean {
+    // A \u or \/ escape can spell a secret or a credential's name in a form the searches below do
+    // not see (JSON.stringify never writes them, but a provider may): leave such text to copy().
+    if (json.includes('\\u') || json.includes('\\/')) return true;
+    for (let i = 0; i < this.secrets.length; i++) {
+      if (json.includes(this.secrets[i] as string) || json.includes(this.jsonForms[i] as string)) return true;
+    }
+    return SECRET_KEY_IN_JSON.test(json);
   }
 
   /** A detached, JSON-safe copy of `value` with secrets replaced. Never throws. */

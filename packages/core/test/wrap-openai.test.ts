@@ -610,6 +610,17 @@ describe('disabling callbacks', () => {
 });
 
 describe('secrets and metadata', () => {
+  it('a successful response that echoes the key, or carries credential-named fields, is scrubbed in the event; a clean one is kept whole', async () => {
+    await f.client.chat.completions.create(chatBody('my key is sk-test-key-0123456789'));
+    await f.client.chat.completions.create(chatBody('nothing secret here'));
+    await f.manager.flush();
+    const [echoed, clean] = f.a.events;
+    const content = (e: CallEvent | undefined) => (e?.response as OpenAI.Chat.ChatCompletion | undefined)?.choices[0]?.message.content;
+    expect(content(echoed)).toBe('Echo: my key is [REDACTED]');
+    expect(content(clean)).toBe('Echo: nothing secret here');
+    expect(clean?.response).toMatchObject({ object: 'chat.completion', usage: expect.any(Object) });
+  });
+
   it('no API key, authorization header or echoed key appears in any event', async () => {
     await f.client.chat.completions
       .create({ ...chatBody('x', 'echo-key'), api_key: 'sk-test-key-0123456789' } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {

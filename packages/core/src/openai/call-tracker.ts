@@ -240,7 +240,7 @@ export class CallTracker {
     const isJSON = media.includes('application/json') || media.endsWith('+json');
     const parsed = bytes.then((buffer) => parseBody(buffer, isJSON));
     const reading = parsed.then(
-      (body) => (body.error === undefined ? this.succeed(body.value) : this.fail(body.error)),
+      (body) => (body.error === undefined ? this.finish('success', { response: body.value, json: body.json }) : this.fail(body.error)),
       (error: unknown) => this.fail(error),
     );
     this.manager.track(reading);
@@ -302,7 +302,7 @@ export class CallTracker {
     this.finish('failure', { error });
   }
 
-  private finish(status: 'success' | 'failure', outcome: { response?: unknown; error?: unknown; streamEnd?: StreamEnd; ttft?: number }): void {
+  private finish(status: 'success' | 'failure', outcome: { response?: unknown; json?: string; error?: unknown; streamEnd?: StreamEnd; ttft?: number }): void {
     if (this.done) return;
     this.done = true;
     this.unwatch?.();
@@ -313,7 +313,7 @@ export class CallTracker {
       // be in the request copied at start: scrub it again only then.
       const request =
         (this.start.transport?.version ?? 0) !== this.secretsVersion ? (scrubber.copy(this.start.request) as Record<string, unknown>) : this.start.request;
-      const response = outcome.response === undefined ? undefined : scrubber.copy(summarizeResponse(callType, outcome.response));
+      const response = outcome.response === undefined ? undefined : eventCopy(callType, outcome.response, outcome.json, scrubber);
       const usage = extractUsage(response);
       const error = outcome.error === undefined ? undefined : describeError(outcome.error);
       // Known secrets by value, then anything echoed under a credential's name (only in the error
@@ -353,8 +353,19 @@ export class CallTracker {
 
 const DECODER = new TextDecoder();
 
+/**
+ * The response as the event keeps it: detached from the caller's object and scrubbed. A JSON body
+ * with nothing to scrub is simply parsed again (native, and far cheaper than walking the object).
+ */
+function eventCopy(callType: CallType, response: unknown, json: string | undefined, scrubber: SecretScrubber): unknown {
+  if (json !== undefined && !scrubber.mayAffect(json)) return summarizeResponse(callType, JSON.parse(json) as unknown);
+  return scrubber.copy(summarizeResponse(callType, response));
+}
+
 interface ParsedBody {
   value?: unknown;
+  /** The JSON text `value` was parsed from. */
+  json?: string;
   /** What openai's own response.json() would throw at the caller (a SyntaxError). */
   error?: unknown;
   empty?: boolean;
@@ -366,7 +377,7 @@ function parseBody(buffer: ArrayBuffer, isJSON: boolean): ParsedBody {
   if (text === '') return { value: undefined, empty: true };
   if (!isJSON) return { value: text };
   try {
-    return { value: JSON.parse(text) as unknown };
+    return { value: JSON.parse(text) as unknown, json: text };
   } catch (error) {
     return { error };
   }
