@@ -1,5 +1,5 @@
 // The built-in callbacks: console lines and a JSONL file, driven through a real manager.
-import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -261,6 +261,39 @@ describe('jsonlCallback', () => {
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(errors.every((e) => e.callback === 'jsonl')).toBe(true);
     expect(errors.some((e) => /EISDIR/.test(e.error.message))).toBe(true);
+  });
+
+  it('after a write failure the file is opened again: later events land, and the loss is reported once', async () => {
+    const path = join(dir, 'comes-back.jsonl');
+    mkdirSync(path); // unusable at first: a directory where the file should be
+    const manager = createCallbackManager({ callbacks: [jsonlCallback({ path })] });
+    const errors: CallbackErrorInfo[] = [];
+    manager.on('callbackError', (e) => errors.push(e));
+    manager.report(makeEvent()); // lost with the dead stream
+    await manager.flush();
+    rmSync(path, { recursive: true });
+    const second = makeEvent(); // told about the loss, itself not written
+    manager.report(second);
+    await manager.flush();
+    const later = [makeEvent(), makeEvent()];
+    for (const e of later) manager.report(e);
+    const report = await manager.flush();
+    expect(report.complete).toBe(true);
+    expect(readLines(path).map((l) => l.id)).toEqual(later.map((e) => e.id));
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors.some((e) => /opened again/.test(e.error.message))).toBe(true);
+    await manager.shutdown();
+  });
+
+  it('waits for the file when its buffer is full, so a slow disk is held by the bounded queue', async () => {
+    const path = join(dir, 'pressure.jsonl');
+    const callback = jsonlCallback({ path });
+    const big = 'y'.repeat(70_000); // one line over the stream's 16 KiB buffer
+    const results = [callback.onSuccess?.(makeEvent({ metadata: { big } })), callback.onSuccess?.(makeEvent({ metadata: { big } }))];
+    expect(results.every((r) => r instanceof Promise)).toBe(true);
+    await Promise.all(results);
+    await callback.shutdown?.();
+    expect(readLines(path)).toHaveLength(2);
   });
 
   it('rejects an invalid path option with LlmCallbacksError', () => {

@@ -31,12 +31,31 @@ export function jsonlCallback(options: JsonlCallbackOptions): Callback {
     }
     return stream;
   };
-  const write = (event: CallEvent): void => {
-    if (failure) throw failure;
-    open().write(`${JSON.stringify(event)}\n`);
+  const write = (event: CallEvent): void | Promise<void> => {
+    if (failure) {
+      // The stream died (disk full, the path made unusable, ...): say so with this event, and open
+      // the file again for the next one instead of failing every event from now on.
+      const error = failure;
+      failure = undefined;
+      stream?.destroy();
+      stream = undefined;
+      throw new Error(
+        `jsonlCallback: writing ${options.path} failed (${error.message}); lines not yet on disk were lost, and the file is opened again for the next event.`,
+      );
+    }
+    const s = open();
+    // Backpressure: while the file is slower than the calls, the hook waits for it, so the
+    // manager's bounded queue (not this stream's buffer) holds the backlog.
+    if (!s.write(`${JSON.stringify(event)}\n`)) return once(s, 'drain').then(() => undefined);
   };
   const drain = async (): Promise<void> => {
-    if (failure) throw failure;
+    if (failure) {
+      const error = failure;
+      failure = undefined;
+      stream?.destroy();
+      stream = undefined;
+      throw error;
+    }
     const s = stream;
     if (!s || s.writableLength === 0) return;
     // An empty write's callback runs once everything written before it reached the file.
