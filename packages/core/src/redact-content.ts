@@ -4,6 +4,7 @@
 import type { RedactMessages } from './callback.js';
 import type { CallEvent } from './event.js';
 import { toError } from './errors.js';
+import { setOwn } from './secrets.js';
 
 /** The text that replaces message content in an event redacted by {@link redactMessageContent}. */
 export const CONTENT_REDACTED = '[content redacted]';
@@ -57,7 +58,7 @@ function strip(value: unknown): unknown {
   for (const [key, item] of Object.entries(value)) {
     // Strings and content-part lists are content; an object under such a key (the Responses API's
     // `text: { format }` setting, say) is configuration and is walked instead.
-    out[key] = CONTENT_KEYS.has(key) && (typeof item === 'string' || Array.isArray(item)) ? CONTENT_REDACTED : strip(item);
+    setOwn(out, key, CONTENT_KEYS.has(key) && (typeof item === 'string' || Array.isArray(item)) ? CONTENT_REDACTED : strip(item));
   }
   return out;
 }

@@ -152,7 +152,7 @@ export class SecretScrubber {
         if (isSecretKey(key)) out[key] = REDACTED;
         else {
           const copied = this.walk(record[key], depth + 1, seen);
-          if (copied !== undefined) out[key] = copied;
+          if (copied !== undefined) setOwn(out, key, copied);
         }
       }
       return out;
@@ -162,4 +162,19 @@ export class SecretScrubber {
       seen.delete(obj);
     }
   }
+}
+
+/**
+ * `target[key] = value` as an own data property even for the key `__proto__`, which a plain
+ * assignment would turn into a prototype change (user data such as JSON bodies and metadata can
+ * carry that key: the copy must keep it as data, not let it reshape the event object).
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** Copies the own enumerable fields of `source` onto `target` with {@link setOwn}. */
+export function assignOwn(target: Record<string, unknown>, source: object): void {
+  for (const key of Object.keys(source)) setOwn(target, key, (source as Record<string, unknown>)[key]);
 }

@@ -50,7 +50,7 @@ describe('SecretScrubber.mayAffect', () => {
         if (!scrubber.mayAffect(serialized)) expect(JSON.parse(serialized)).toEqual(copied);
         else if (JSON.stringify(copied) !== serialized) expect(scrubber.mayAffect(serialized)).toBe(true);
       }),
-      { numRuns: 500 },
+      { numRuns: Number(process.env['LLM_CALLBACKS_PROPERTY_RUNS'] ?? 500) },
     );
   });
 

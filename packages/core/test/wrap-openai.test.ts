@@ -621,6 +621,25 @@ describe('secrets and metadata', () => {
     expect(clean?.response).toMatchObject({ object: 'chat.completion', usage: expect.any(Object) });
   });
 
+  it('a __proto__ key in the body or in metadata stays data in the event, never a prototype', async () => {
+    const body = JSON.parse(
+      '{"model":"gpt-test","messages":[{"role":"user","content":"hi"}],"__proto__":{"polluted":true}}',
+    ) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+    const metadata = JSON.parse('{"__proto__":{"status":"forged"},"team":"a"}') as Record<string, unknown>;
+    await withCallbackContext({ metadata: JSON.parse('{"__proto__":{"scoped":1}}') as Record<string, unknown> }, () =>
+      f.client.chat.completions.create(body, { metadata }),
+    );
+    await f.manager.flush();
+    const e = only(f.a);
+    expect(Object.getPrototypeOf(e.request)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyNames(e.request)).toContain('__proto__');
+    expect(e.request['polluted']).toBeUndefined();
+    expect(Object.getPrototypeOf(e.metadata)).toBe(Object.prototype);
+    expect(e.metadata['team']).toBe('a');
+    expect(e.metadata['status']).toBeUndefined();
+    expect(JSON.stringify(e.metadata)).toBe('{"__proto__":{"status":"forged"},"team":"a"}');
+  });
+
   it('no API key, authorization header or echoed key appears in any event', async () => {
     await f.client.chat.completions
       .create({ ...chatBody('x', 'echo-key'), api_key: 'sk-test-key-0123456789' } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, {

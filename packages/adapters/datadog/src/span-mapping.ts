@@ -175,8 +175,8 @@ export function annotationFor(event: CallEvent, baseTags: Readonly<Record<string
     const value = event.request[key];
     if (value !== undefined && value !== null) metadata[key] = value;
   }
-  const user: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event.metadata)) if (!PROMOTED_METADATA.has(key)) user[key] = value;
+  // fromEntries defines own properties: a user key such as `__proto__` stays data.
+  const user: Record<string, unknown> = Object.fromEntries(Object.entries(event.metadata).filter(([key]) => !PROMOTED_METADATA.has(key)));
   if (Object.keys(user).length > 0) metadata['user_metadata'] = user;
 
   const tags: Record<string, string | string[]> = { ...baseTags, ...metadataTags(event.metadata['tags']) };

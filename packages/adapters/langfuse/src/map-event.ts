@@ -200,16 +200,17 @@ function jsonSafe(metadata: Obj): Obj {
     JSON.stringify(metadata);
     return metadata;
   } catch {
-    const out: Obj = {};
-    for (const [key, value] of Object.entries(metadata)) {
-      try {
-        JSON.stringify(value);
-        out[key] = value;
-      } catch {
-        out[key] = String(value);
-      }
-    }
-    return out;
+    // fromEntries defines own properties: a user key such as `__proto__` stays data.
+    return Object.fromEntries(
+      Object.entries(metadata).map(([key, value]): [string, unknown] => {
+        try {
+          JSON.stringify(value);
+          return [key, value];
+        } catch {
+          return [key, String(value)];
+        }
+      }),
+    );
   }
 }
 

@@ -13,7 +13,7 @@ import type { CallbackManager } from '../manager.js';
 import { LlmCallbacksError } from '../errors.js';
 import type { CallType } from '../event.js';
 import { currentScopes } from '../request-scope.js';
-import { SecretScrubber } from '../secrets.js';
+import { SecretScrubber, assignOwn } from '../secrets.js';
 import { forEachHeader } from '../disable-policy.js';
 import { splitCallOptions } from './call-options.js';
 import { CallTracker } from './call-tracker.js';
@@ -193,8 +193,8 @@ function runCall(context: WrapContext, callType: CallType, original: AnyFunction
   const scopes = currentScopes();
   const scrubber = scrubberFor(context, split.headerSecrets);
   const metadata: Record<string, unknown> = {};
-  for (const scope of scopes) if (scope?.metadata) Object.assign(metadata, scope.metadata);
-  if (split.metadata) Object.assign(metadata, split.metadata);
+  for (const scope of scopes) if (scope?.metadata) assignOwn(metadata, scope.metadata);
+  if (split.metadata) assignOwn(metadata, split.metadata);
   // The request is copied now: callers often reuse and extend the same messages array afterwards.
   const request = scrubber.copy(body);
   // Client defaultHeaders count as the call's own headers (both apply: disables are a union).

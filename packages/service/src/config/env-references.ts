@@ -50,9 +50,8 @@ export function resolveEnvReferences(value: unknown, path: readonly PropertyKey[
   }
   if (Array.isArray(value)) return value.map((item, index) => resolveEnvReferences(item, [...path, index], env, origins, issues));
   if (typeof value === 'object' && value !== null) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = resolveEnvReferences(item, [...path, key], env, origins, issues);
-    return copy;
+    // fromEntries defines own properties: a `__proto__` key in the file stays a key, not a prototype.
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolveEnvReferences(item, [...path, key], env, origins, issues)]));
   }
   return value;
 }
