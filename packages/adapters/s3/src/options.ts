@@ -10,7 +10,11 @@ export type S3EventFormat = 'ndjson' | 'json';
 
 /** How failed uploads are retried (exponential backoff with full jitter). */
 export interface S3RetryOptions {
-  /** Tries per object, the first included (default 10). */
+  /**
+   * Tries per object, the first included (default `Infinity`: a transient failure is retried until
+   * the object is uploaded, shutdown() ends the waiting, or the bounded queue overflows). A finite
+   * number gives a batch up (reported as dropped, `gave-up`) after that many failed tries.
+   */
   maxAttempts?: number;
   /** Backoff before the 2nd try is drawn from [0, baseDelayMs]; each later try doubles it (default 250). */
   baseDelayMs?: number;
@@ -116,7 +120,7 @@ export const S3_DEFAULTS = {
   format: 'ndjson',
   maxQueueSize: 10_000,
   concurrency: 4,
-  retry: { maxAttempts: 10, baseDelayMs: 250, maxDelayMs: 20_000 },
+  retry: { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 20_000 },
   requestTimeoutMs: 15_000,
   shutdownTimeoutMs: 8_000,
 } as const;
@@ -234,7 +238,8 @@ export function resolveS3Options(options: S3CallbackOptions = {}): ResolvedS3Opt
 
   const retry = options.retry ?? {};
   const resolvedRetry = {
-    maxAttempts: positiveInt(retry.maxAttempts, S3_DEFAULTS.retry.maxAttempts, 'retry.maxAttempts'),
+    maxAttempts:
+      retry.maxAttempts === Number.POSITIVE_INFINITY ? retry.maxAttempts : positiveInt(retry.maxAttempts, S3_DEFAULTS.retry.maxAttempts, 'retry.maxAttempts'),
     baseDelayMs: nonNegative(retry.baseDelayMs, S3_DEFAULTS.retry.baseDelayMs, 'retry.baseDelayMs'),
     maxDelayMs: nonNegative(retry.maxDelayMs, S3_DEFAULTS.retry.maxDelayMs, 'retry.maxDelayMs'),
   };

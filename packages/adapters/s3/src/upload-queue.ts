@@ -13,6 +13,9 @@ import { S3_DEFAULTS, type ResolvedS3Options } from './options.js';
 import { backoffDelay, describeFailure, isTransient, S3DeliveryError } from './retry-policy.js';
 import { serializeEvent } from './serialize-event.js';
 
+/** Tries per spooled segment when retry.maxAttempts is unlimited (the spool retries after that). */
+const SPOOLED_BATCH_ATTEMPTS = 3;
+
 /** Counters of one S3 callback since it was created. */
 export interface S3CallbackStats {
   /** Events taken into the queue. */
@@ -395,7 +398,9 @@ export class UploadQueue {
   }
 
   private async deliver(batch: Batch): Promise<void> {
-    const { maxAttempts } = this.options.retry;
+    // A spooled segment's events are safe on disk and the spool retries them itself: without a
+    // limit of our own, its deliverBatch() would never answer while S3 is down.
+    const maxAttempts = batch.spooled && !Number.isFinite(this.options.retry.maxAttempts) ? SPOOLED_BATCH_ATTEMPTS : this.options.retry.maxAttempts;
     let uploaded = false;
     try {
       for (let attempt = 1; attempt <= maxAttempts && !this.aborted; attempt += 1) {
@@ -417,7 +422,7 @@ export class UploadQueue {
                 : 'not a transient failure; giving up';
           this.reporter.error(
             new S3DeliveryError(
-              `${this.options.name}: upload of s3://${this.options.bucket}/${batch.key} (${plural(batch.ids.length, 'event')}) failed on attempt ${attempt} of ${maxAttempts}: ${describeFailure(error)}; ${outcome}.`,
+              `${this.options.name}: upload of s3://${this.options.bucket}/${batch.key} (${plural(batch.ids.length, 'event')}) failed on attempt ${attempt}${Number.isFinite(maxAttempts) ? ` of ${maxAttempts}` : ''}: ${describeFailure(error)}; ${outcome}.`,
               batch.key,
               batch.ids,
               attempt,

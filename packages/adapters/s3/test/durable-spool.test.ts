@@ -204,4 +204,20 @@ describe('s3Callback.deliverBatch (what the spool calls)', () => {
       await down.close();
     }
   });
+
+  it('with the default (unlimited) retries, a spooled segment still answers after 3 tries: the spool does the waiting', async () => {
+    const down = await startFaultProxy({ target: s3.endpoint, rule: () => ({ type: 'drop', when: 'before' }) });
+    try {
+      const cb = s3Callback({ ...options({ prefix: 'unit-down-default' }), endpoint: down.url, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+      const manager = createCallbackManager({ callbacks: [cb] });
+      const errors: CallbackErrorInfo[] = [];
+      manager.on('callbackError', (e) => errors.push(e));
+      await expect(cb.deliverBatch(batch)).rejects.toThrow(/spooled segment/);
+      expect(errors.filter((e) => e.hook === 'delivery')).toHaveLength(3);
+      expect(cb.stats()).toMatchObject({ gaveUp: 0, failedAttempts: 3 });
+      await manager.shutdown();
+    } finally {
+      await down.close();
+    }
+  });
 });

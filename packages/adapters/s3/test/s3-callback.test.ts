@@ -394,6 +394,24 @@ describe('delivery', () => {
     expect(events).toHaveLength(12);
   });
 
+  it('by default a transient failure is retried until the object lands: 15 failed tries in a row lose nothing', async () => {
+    let puts = 0;
+    proxy.configure({ rule: ({ method }) => (method === 'PUT' && ++puts <= 15 ? { type: 'status', status: 503 } : undefined) });
+    const { retry: _tuned, ...defaults } = options({}, true);
+    const callback = s3Callback({ ...defaults, retry: { baseDelayMs: 2, maxDelayMs: 10 } });
+    h = harness(callback, openai.url);
+    await h.client.chat.completions.create(chat('patient'));
+    const report = await h.manager.flush({ timeoutMs: 10_000 });
+    expect(report.complete).toBe(true);
+    const { events } = await readBucket(server);
+    expect(events.map((e) => e.id)).toEqual([h.seen[0]?.id]);
+    expect(callback.stats()).toMatchObject({ failedAttempts: 15, gaveUp: 0, uploadedEvents: 1 });
+    const delivery = h.errors.filter((e) => e.hook === 'delivery');
+    expect(delivery).toHaveLength(15);
+    expect(delivery[14]?.error.message).toMatch(/failed on attempt 15: .*retrying in/);
+    expect(h.dropped).toEqual([]);
+  });
+
   it('overflow: past maxQueueSize new events are dropped, counted and reported, never silently', async () => {
     let blocked = true;
     proxy.configure({ rule: ({ method }) => (blocked && method === 'PUT' ? { type: 'status', status: 503 } : undefined) });
