@@ -161,7 +161,8 @@ function collectValue(value: unknown, source: DisableSource, config: PolicyConfi
   if (value === undefined || value === null) return;
   if (typeof value === 'string') {
     if (value.length > config.maxValueLength) {
-      ignored.push({ name: `${value.slice(0, 32)}... (${value.length} characters)`, source, reason: 'value-too-long' });
+      // Only its size: the value itself (a header) is never copied into an event.
+      ignored.push({ name: `(a value of ${value.length} characters)`, source, reason: 'value-too-long' });
       return;
     }
     for (const part of value.split(',')) {

@@ -10,7 +10,8 @@ import { setOwn } from './secrets.js';
 export const CONTENT_REDACTED = '[content redacted]';
 
 /** Keys whose values are message content in any of the four APIs' requests and responses. */
-const CONTENT_KEYS = new Set(['content', 'text', 'arguments', 'input', 'prompt', 'instructions', 'output_text', 'refusal', 'delta', 'suffix']);
+// `description`: a tool's or a schema's description is part of the prompt the model reads.
+const CONTENT_KEYS = new Set(['content', 'text', 'arguments', 'input', 'prompt', 'instructions', 'output_text', 'refusal', 'delta', 'suffix', 'description']);
 
 /** A copy of `event` with every message content replaced by {@link CONTENT_REDACTED}. */
 export function redactMessageContent(event: CallEvent): CallEvent {

@@ -7,7 +7,10 @@
 /** The text that replaces credentials (API keys, authorization headers, secret fields) wherever they would appear in an event. */
 export const REDACTED = '[REDACTED]';
 
-/** Field names whose values are credentials wherever they appear (compared without case, '-' or '_'). */
+/**
+ * Field names whose values are credentials wherever they appear (compared without case, '-' or
+ * '_'). A bare `token` is not among them: chat logprobs carry a `token` field that is content.
+ */
 const SECRET_KEYS = new Set([
   'apikey',
   'xapikey',
@@ -24,6 +27,17 @@ const SECRET_KEYS = new Set([
   'privatekey',
   'sessiontoken',
   'awssecretaccesskey',
+  'secretaccesskey',
+  'accesskey',
+  'apitoken',
+  'authtoken',
+  'bearertoken',
+  'xauthtoken',
+  'subscriptionkey',
+  'ocpapimsubscriptionkey',
+  'xgoogapikey',
+  'cookie',
+  'setcookie',
 ]);
 
 const MAX_DEPTH = 32;
@@ -56,7 +70,7 @@ const MIN_SECRET_LENGTH = 8;
  * own header, a key passed in the base URL) can only be caught by their name.
  */
 const CREDENTIAL_ECHO =
-  /((?:api[-_]?key|access[-_]?key|secret(?:[-_]?key)?|subscription[-_]?key|[-_]key|\bkey|token|password|passwd|signature|authorization|credential)["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token)\s+)?([^\s"'&,;)]{4,})/gi;
+  /((?:api[-_]?key|access[-_]?key|secret(?:[-_]?key)?|subscription[-_]?key|[-_]key|\bkey|token|password|passwd|signature|authorization|credential|cookie)["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token)\s+)?([^\s"'&,;)]{4,})/gi;
 
 /** Replaces the values of credential-named pairs in free text (provider error messages). */
 export function scrubCredentialEchoes(text: string): string {

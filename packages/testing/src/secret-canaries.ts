@@ -1,7 +1,7 @@
 // Secret canaries: distinctive fake credentials put in every place a credential can travel with an
 // LLM call (the API key, an Authorization header, custom auth headers per call and as client
-// defaults, the base URL's query and the client's default query, credential fields in the request
-// body) plus provider errors that echo them back. Each adapter's test makes these calls and then
+// defaults, a cookie, the base URL's query and the client's default query, credential fields in the
+// request body under the names providers and gateways use) plus provider errors that echo them back. Each adapter's test makes these calls and then
 // checks that what its sink received (the Langfuse receiver, the fake agent, the bucket) contains
 // none of the canaries.
 import OpenAI from 'openai';
@@ -17,6 +17,12 @@ export const SECRET_CANARIES = {
   baseUrlQuery: 'canary-baseurlq-5a7d2b19',
   bodyField: 'canary-bodyfield-c0ffee42',
   nestedBodyField: 'canary-nested-d00dfeed',
+  cookieHeader: 'canary-cookie-5e55101d',
+  bodyApiToken: 'canary-apitoken-a1b2c3d4',
+  bodyAccessKey: 'canary-accesskey-e5f6a7b8',
+  bodyAuthToken: 'canary-authtoken-c9d0e1f2',
+  bodyBearerToken: 'canary-bearer-0a1b2c3d',
+  bodySecretAccessKey: 'canary-secretak-4e5f6a7b',
 } as const;
 
 /** The canaries found in `text` (empty when it is clean). */
@@ -48,13 +54,20 @@ export async function makeCanaryCalls(providerUrl: string, manager: CallbackMana
     }),
     manager,
   );
-  const headers = { 'api-key': C.customHeader, 'Ocp-Apim-Subscription-Key': C.subscriptionHeader };
+  const headers = { 'api-key': C.customHeader, 'Ocp-Apim-Subscription-Key': C.subscriptionHeader, Cookie: `sid=${C.cookieHeader}` };
   const body = (model: string) =>
     ({
       model,
       messages: [{ role: 'user' as const, content: 'hello' }],
       api_key: C.bodyField,
-      provider_options: { password: C.nestedBodyField },
+      provider_options: {
+        password: C.nestedBodyField,
+        api_token: C.bodyApiToken,
+        'access-key': C.bodyAccessKey,
+        authToken: C.bodyAuthToken,
+        bearer_token: C.bodyBearerToken,
+        secret_access_key: C.bodySecretAccessKey,
+      },
     }) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
   const settle = (p: Promise<unknown>) =>
     p.then(
