@@ -49,6 +49,7 @@ describe('redactMessages', () => {
     const stream = await client.chat.completions.create({
       model: 'tool-call',
       messages: [{ role: 'user', content: SECRET_PROMPT }],
+      tools: [{ type: 'function', function: { name: 'get_weather', description: `Look up the weather (${SECRET_PROMPT})`, parameters: { type: 'object' } } }],
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -66,6 +67,12 @@ describe('redactMessages', () => {
       const toolCalls = (tool?.response as { choices: Array<{ message: { tool_calls: Array<{ function: { name: string; arguments: string } }> } }> }).choices[0]
         ?.message.tool_calls;
       expect(toolCalls?.[0]?.function).toEqual({ name: 'get_weather', arguments: CONTENT_REDACTED });
+      // A tool's description is prompt text too; its name and schema are configuration and stay.
+      expect((tool?.request as { tools: Array<{ function: Record<string, unknown> }> }).tools[0]?.function).toEqual({
+        name: 'get_weather',
+        description: CONTENT_REDACTED,
+        parameters: { type: 'object' },
+      });
       expect((streamed?.request as { messages: Array<{ content: string }> }).messages[0]?.content).toBe(CONTENT_REDACTED);
       expect((streamed?.response as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe(CONTENT_REDACTED);
       expect(tool?.usage?.totalTokens).toBeGreaterThan(0);
