@@ -1,6 +1,7 @@
 // What a callback is: a named sink with success and/or failure hooks, and how one is checked.
 import type { CallEvent } from './event.js';
 import { LlmCallbacksError } from './errors.js';
+import { checkNearMisses } from './option-names.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -60,6 +61,9 @@ export type CallbackKind = 'success' | 'failure' | 'success_and_failure';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The fields a callback object may have that the manager reads. */
+const CALLBACK_FIELDS = ['name', 'onSuccess', 'onFailure', 'flush', 'shutdown', 'onRegister', 'required', 'timeoutMs', 'redactMessages'] as const;
+
 /** Checks a callback's shape and returns it unchanged; throws {@link LlmCallbacksError} when unusable. */
 export function defineCallback<C extends Callback>(callback: C): C {
   assertCallback(callback);
@@ -86,6 +90,8 @@ export function assertCallback(value: unknown): asserts value is Callback {
       throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": ${hook} must be a function, got ${typeof cb[hook]}.`);
     }
   }
+  // A misspelt `required` would leave a compliance callback switchable: refuse near misses.
+  checkNearMisses(`Callback "${name}"`, cb, CALLBACK_FIELDS, 'INVALID_CALLBACK');
   if (typeof cb['onSuccess'] !== 'function' && typeof cb['onFailure'] !== 'function') {
     throw new LlmCallbacksError(
       'INVALID_CALLBACK',

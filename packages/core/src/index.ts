@@ -67,5 +67,6 @@ export { redactMessageContent, dropMessageContent, CONTENT_REDACTED } from './re
 
 // Errors and secrets
 export { LlmCallbacksError } from './errors.js';
+export { checkOptionNames } from './option-names.js';
 export type { LlmCallbacksErrorCode } from './errors.js';
 export { REDACTED } from './secrets.js';

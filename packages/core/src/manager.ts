@@ -14,6 +14,7 @@ import {
   type PolicyTarget,
 } from './disable-policy.js';
 import { CallEventSchema, type CallEvent, type DisableSource, type IgnoredDisable } from './event.js';
+import { checkOptionNames } from './option-names.js';
 import { LlmCallbacksError, toError } from './errors.js';
 import { applyRedaction } from './redact-content.js';
 import { installSignalHandlers, resolveSignalOptions, type HandleSignalsOptions } from './signal-handling.js';
@@ -563,13 +564,7 @@ function checkOptionsShape(options: unknown): asserts options is CallbackManager
       `createCallbackManager(options): options must be an object like { callbacks: [...] }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}.`,
     );
   }
-  const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.has(key));
-  if (unknown.length > 0) {
-    throw new LlmCallbacksError(
-      'INVALID_OPTIONS',
-      `createCallbackManager: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the options are ${[...OPTION_NAMES].join(', ')}.`,
-    );
-  }
+  checkOptionNames('createCallbackManager', options, OPTION_NAMES);
   const callbacks = (options as CallbackManagerOptions).callbacks;
   if (callbacks !== undefined && !Array.isArray(callbacks)) {
     throw new LlmCallbacksError(

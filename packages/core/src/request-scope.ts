@@ -2,6 +2,7 @@
 // function, carried across awaits, timers and streams by AsyncLocalStorage.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { LlmCallbacksError } from './errors.js';
+import { checkOptionNames } from './option-names.js';
 
 /** Header values as a service receives them (node:http's IncomingHttpHeaders fits) or a Headers object. */
 export type ScopeHeaders =
@@ -16,6 +17,8 @@ export interface CallbackScope {
   /** Added to every event's `metadata` (a call's own `metadata` option wins on conflicts). */
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
+
+const SCOPE_FIELDS = Object.keys({ disableCallbacks: true, headers: true, metadata: true } satisfies Record<keyof CallbackScope, true>);
 
 /** Scopes as they nest: the innermost last. Every level's disables apply (union). */
 export type ScopeChain = readonly CallbackScope[];
@@ -43,6 +46,7 @@ export function withCallbackContext<T>(scope: CallbackScope, fn: () => T): T {
   if (typeof fn !== 'function') {
     throw new LlmCallbacksError('INVALID_OPTIONS', `withCallbackContext(scope, fn): fn must be the function to run in the scope, got ${typeof fn}.`);
   }
+  checkOptionNames('withCallbackContext(scope, fn)', scope, SCOPE_FIELDS);
   const outer = storage.getStore();
   return storage.run(outer ? [...outer, scope] : [scope], fn);
 }

@@ -4,6 +4,7 @@
 // is the only one, the signal is raised again once the flush is done; when the application listens
 // too, stopping is its decision and we only flush.
 import { LlmCallbacksError } from './errors.js';
+import { checkOptionNames } from './option-names.js';
 
 /** When and how long the manager flushes on process signals and `beforeExit`. */
 export interface HandleSignalsOptions {
@@ -36,6 +37,11 @@ export function resolveSignalOptions(value: boolean | HandleSignalsOptions | und
   if (typeof value !== 'object' || value === null) {
     throw new LlmCallbacksError('INVALID_OPTIONS', `handleSignals must be true, false or { signals, timeoutMs, beforeExit }, got ${JSON.stringify(value)}.`);
   }
+  checkOptionNames(
+    'handleSignals',
+    value,
+    Object.keys({ signals: true, timeoutMs: true, beforeExit: true } satisfies Record<keyof HandleSignalsOptions, true>),
+  );
   const signals = value.signals ?? DEFAULT_SIGNALS;
   if (!Array.isArray(signals) || signals.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
     throw new LlmCallbacksError('INVALID_OPTIONS', `handleSignals.signals must be a list of signal names such as 'SIGTERM', got ${JSON.stringify(signals)}.`);

@@ -5,6 +5,10 @@ import {
   LlmCallbacksError,
   createCallbackManager,
   defineCallback,
+  consoleCallback,
+  durableCallback,
+  jsonlCallback,
+  withCallbackContext,
   type CallEvent,
   type Callback,
   type CallbackManagerOptions,
@@ -128,6 +132,9 @@ describe('duplicate names', () => {
 describe('invalid callbacks', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['no hook at all', { name: 'nohook' }, /neither onSuccess nor onFailure.*implement at least one/],
+    ['a misspelt lock', { name: 'audit', onSuccess: noop, requred: true }, /Callback "audit": unknown field "requred"; did you mean "required"\?/],
+    ['a misspelt hook', { name: 'audit', onSucess: noop, onFailure: noop }, /unknown field "onSucess"; did you mean "onSuccess"\?/],
+    ['a misspelt timeout', { name: 'audit', onSuccess: noop, timeOutMs: 5 }, /did you mean "timeoutMs"\?/],
     ['only flush/shutdown', { name: 'lifecycle-only', flush: noop, shutdown: noop }, /implement at least one hook/],
     ['an empty name', { name: '', onSuccess: noop }, /name "" is not valid: use 1-64 letters/],
     ['a name with a comma', { name: 'a,b', onSuccess: noop }, /"a,b" is not valid.*may not contain commas/],
@@ -331,7 +338,25 @@ describe('manager options are checked as a whole', () => {
   it('null, an array, a misspelt option and a lone callback are refused with a message saying what to do', () => {
     expect(() => createCallbackManager(null as never)).toThrow(/options must be an object/);
     expect(() => createCallbackManager([] as never)).toThrow(/options must be an object/);
-    expect(() => createCallbackManager({ tymeoutMs: 5 } as never)).toThrow(/unknown option "tymeoutMs"; the options are callbacks, /);
+    expect(() => createCallbackManager({ tymeoutMs: 5 } as never)).toThrow(
+      /unknown option "tymeoutMs" \(did you mean "timeoutMs"\?\); the options are callbacks, /,
+    );
+    // Fields of its own that are not near a known name are fine on a callback object.
+    expect(() => defineCallback({ name: 'extra', onSuccess: noop, stats: () => 1, flushed: 0, client: {} } as never)).not.toThrow();
+    // Every other options object of core refuses a misspelling too.
+    expect(() => createCallbackManager({ handleSignals: { timeOutMs: 1 } } as never)).toThrow(
+      /handleSignals: unknown option "timeOutMs" \(did you mean "timeoutMs"\?\)/,
+    );
+    expect(() => jsonlCallback({ path: '/tmp/x.jsonl', nmae: 'x' } as never)).toThrow(
+      /jsonlCallback\(options\): unknown option "nmae" \(did you mean "name"\?\)/,
+    );
+    expect(() => consoleCallback({ writer: noop } as never)).toThrow(/consoleCallback\(options\): unknown option "writer" \(did you mean "write"\?\)/);
+    expect(() => withCallbackContext({ disableCallback: 'a' } as never, noop)).toThrow(
+      /unknown option "disableCallback" \(did you mean "disableCallbacks"\?\)/,
+    );
+    expect(() => durableCallback(defineCallback({ name: 'd', onSuccess: noop }), { directory: '/tmp/spool-x', maxbytes: 5 } as never)).toThrow(
+      /unknown option "maxbytes" \(did you mean "maxBytes"\?\)/,
+    );
     const lone = defineCallback({ name: 'lone', onSuccess: () => {} });
     expect(() => createCallbackManager({ callbacks: lone as never })).toThrow(/wrap a single one as \[callback\]/);
   });

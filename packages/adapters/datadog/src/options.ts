@@ -1,6 +1,7 @@
 // The adapter's options: their types, their environment-variable fallbacks, and the checks that
 // turn a bad value into an error naming the option and the variable to fix.
 import type { Tracer, TracerOptions } from './dd-trace-types.js';
+import { checkOptionNames } from '@llm-callbacks/core';
 
 /** Options of {@link datadogCallback}. Every one is optional. */
 export interface DatadogCallbackOptions {
@@ -89,8 +90,30 @@ function optionalString(value: unknown, option: string, envVar?: string): string
 }
 
 /** Applies defaults and DD_* fallbacks, and checks every value. Throws {@link DatadogCallbackConfigError}. */
+const OPTION_NAMES = Object.keys({
+  name: true,
+  tracer: true,
+  init: true,
+  mlApp: true,
+  service: true,
+  env: true,
+  tags: true,
+  spanName: true,
+  redactMessages: true,
+  redactContent: true,
+  flushTimeoutMs: true,
+  required: true,
+  timeoutMs: true,
+} satisfies Record<keyof DatadogCallbackOptions, true>);
+
 export function resolveOptions(options: DatadogCallbackOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new DatadogCallbackConfigError('datadogCallback: options must be an object.');
+  // A misspelt option (redactMessage, requred) would silently turn a protection off.
+  try {
+    checkOptionNames('datadogCallback(options)', options, OPTION_NAMES);
+  } catch (error) {
+    throw new DatadogCallbackConfigError((error as Error).message);
+  }
   const fromEnv = (key: string) => (env[key] === undefined || env[key] === '' ? undefined : env[key]);
 
   const mlApp = optionalString(options.mlApp ?? fromEnv('DD_LLMOBS_ML_APP'), 'mlApp', 'DD_LLMOBS_ML_APP');

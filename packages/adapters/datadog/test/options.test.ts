@@ -12,6 +12,11 @@ import { initOptionsFor, isInitialised } from '../src/tracer.js';
 import { chat, setup } from './helpers/harness.js';
 
 describe('options', () => {
+  it('a misspelt option is an error naming the closest one (a silent typo would turn redaction or a lock off)', () => {
+    expect(() => resolveOptions({ redactMessage: true } as never, {})).toThrow(DatadogCallbackConfigError);
+    expect(() => resolveOptions({ requred: true } as never, {})).toThrow(/unknown option "requred" \(did you mean "required"\?\)/);
+  });
+
   it('falls back to DD_LLMOBS_ML_APP, DD_SERVICE, DD_ENV and DD_TAGS; options win', () => {
     const env = { DD_LLMOBS_ML_APP: 'env-app', DD_SERVICE: 'env-svc', DD_ENV: 'staging', DD_TAGS: 'team:core, region:eu owner:me' };
     expect(resolveOptions({}, env)).toMatchObject({

@@ -1,6 +1,6 @@
 // The options of langfuseCallback(): their types, defaults, environment fallbacks and checks. Every
 // mistake is reported at creation with the option's name (and the environment variable behind it).
-import { LlmCallbacksError } from '@llm-callbacks/core';
+import { LlmCallbacksError, checkOptionNames } from '@llm-callbacks/core';
 import type { Langfuse } from 'langfuse';
 
 /** Options of {@link langfuseCallback}. Anything not given is read from the usual `LANGFUSE_*` environment variables. */
@@ -125,8 +125,32 @@ function fromEnv(env: NodeJS.ProcessEnv, ...names: string[]): string | undefined
 }
 
 /** Applies defaults and environment variables; throws LlmCallbacksError naming the option at fault. */
+const OPTION_NAMES = Object.keys({
+  name: true,
+  client: true,
+  publicKey: true,
+  secretKey: true,
+  baseUrl: true,
+  environment: true,
+  release: true,
+  redactMessages: true,
+  traceName: true,
+  flushAt: true,
+  flushIntervalMs: true,
+  maxRetries: true,
+  retryDelayMs: true,
+  requestTimeoutMs: true,
+  flushTimeoutMs: true,
+  shutdownTimeoutMs: true,
+  maxPendingEvents: true,
+  required: true,
+  timeoutMs: true,
+} satisfies Record<keyof LangfuseCallbackOptions, true>);
+
 export function resolveOptions(options: LangfuseCallbackOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail(`expected an options object, got ${String(options)}.`);
+  // A misspelt option (redactMessage, requred) would silently turn a protection off.
+  checkOptionNames('langfuseCallback(options)', options, OPTION_NAMES);
   const client = options.client;
   if (client !== undefined) {
     const looksLikeClient = typeof client === 'object' && client !== null && typeof client.trace === 'function' && typeof client.on === 'function';

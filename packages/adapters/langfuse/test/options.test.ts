@@ -8,6 +8,12 @@ import { resolveOptions } from '../src/options.js';
 const KEYS = { LANGFUSE_PUBLIC_KEY: 'pk-env', LANGFUSE_SECRET_KEY: 'sk-env' };
 
 describe('resolveOptions', () => {
+  it('a misspelt option is an error naming the closest one (a silent typo would turn redaction or a lock off)', () => {
+    expect(() => resolveOptions({ redactMessage: true } as never, KEYS)).toThrow(LlmCallbacksError);
+    expect(() => resolveOptions({ redactMessage: true } as never, KEYS)).toThrow(/unknown option "redactMessage" \(did you mean "redactMessages"\?\)/);
+    expect(() => langfuseCallback({ requred: true } as never)).toThrow(/did you mean "required"/);
+  });
+
   it('without keys: an error naming the option and the environment variable', () => {
     expect(() => resolveOptions({}, {})).toThrow(LlmCallbacksError);
     expect(() => resolveOptions({}, {})).toThrow(/pass publicKey or set LANGFUSE_PUBLIC_KEY/);

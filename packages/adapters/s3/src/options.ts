@@ -2,7 +2,7 @@
 // for them, and the checks that turn a bad configuration into an error at creation (naming the
 // option and its variable) rather than a stream of failed uploads later.
 import type { S3Client, S3ClientConfig, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
-import { LlmCallbacksError, type CallEvent } from '@llm-callbacks/core';
+import { LlmCallbacksError, type CallEvent, checkOptionNames } from '@llm-callbacks/core';
 import { checkStaticPrefix } from './object-key.js';
 
 /** `ndjson`: one object per batch, one event per line. `json`: one object per event. */
@@ -180,8 +180,39 @@ function optionalBoolean(value: unknown, option: string): boolean | undefined {
 }
 
 /** Applies defaults and environment variables; throws LlmCallbacksError naming what to fix. */
+const OPTION_NAMES = Object.keys({
+  name: true,
+  bucket: true,
+  prefix: true,
+  region: true,
+  endpoint: true,
+  forcePathStyle: true,
+  credentials: true,
+  clientConfig: true,
+  client: true,
+  batchSize: true,
+  maxBatchBytes: true,
+  flushIntervalMs: true,
+  format: true,
+  serverSideEncryption: true,
+  sseKmsKeyId: true,
+  bucketKeyEnabled: true,
+  storageClass: true,
+  maxQueueSize: true,
+  concurrency: true,
+  retry: true,
+  requestTimeoutMs: true,
+  shutdownTimeoutMs: true,
+  redactMessages: true,
+  redactContent: true,
+  required: true,
+  timeoutMs: true,
+} satisfies Record<keyof S3CallbackOptions, true>);
+
 export function resolveS3Options(options: S3CallbackOptions = {}): ResolvedS3Options {
   if (typeof options !== 'object' || options === null) fail(`options must be an object, got ${JSON.stringify(options)}.`);
+  // A misspelt option (requred, redactMessage) would silently turn a protection off.
+  checkOptionNames('s3Callback(options)', options, OPTION_NAMES);
 
   const bucket = optionalString(options.bucket, 'bucket') ?? env(S3_ENV.bucket);
   if (!bucket) {

@@ -59,6 +59,13 @@ describe('object keys', () => {
 });
 
 describe('options', () => {
+  it('a misspelt option is an error naming the closest one (a silent typo would turn a lock or redaction off)', () => {
+    expect(() => resolveS3Options({ bucket: 'logs', requred: true } as never)).toThrow(
+      /s3Callback\(options\): unknown option "requred" \(did you mean "required"\?\)/,
+    );
+    expect(() => resolveS3Options({ bucket: 'logs', batchsize: 5 } as never)).toThrow(/did you mean "batchSize"/);
+  });
+
   it('redactMessages is the option; the former redactContent still works as a deprecated alias', () => {
     expect(resolveS3Options({ bucket: 'logs', redactMessages: true }).redactMessages).toBe(true);
     expect(resolveS3Options({ bucket: 'logs', redactContent: true }).redactMessages).toBe(true);

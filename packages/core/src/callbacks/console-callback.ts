@@ -2,6 +2,7 @@
 import { defineCallback, type Callback } from '../callback.js';
 import type { CallEvent } from '../event.js';
 import { LlmCallbacksError } from '../errors.js';
+import { checkOptionNames } from '../option-names.js';
 
 /** Options of {@link consoleCallback}. */
 export interface ConsoleCallbackOptions {
@@ -25,6 +26,7 @@ export function formatEventLine(event: CallEvent): string {
 
 /** A built-in callback that writes one readable line per call (see {@link formatEventLine}) to the console or a given writer; for development. */
 export function consoleCallback(options: ConsoleCallbackOptions = {}): Callback {
+  checkOptionNames('consoleCallback(options)', options ?? {}, Object.keys({ name: true, write: true } satisfies Record<keyof ConsoleCallbackOptions, true>));
   if (options.write !== undefined && options.write !== null && typeof options.write !== 'function') {
     throw new LlmCallbacksError('INVALID_OPTIONS', `consoleCallback({ write }): write must be a function taking one line, got ${typeof options.write}.`);
   }

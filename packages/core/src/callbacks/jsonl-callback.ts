@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { defineCallback, type Callback } from '../callback.js';
 import type { CallEvent } from '../event.js';
 import { LlmCallbacksError } from '../errors.js';
+import { checkOptionNames } from '../option-names.js';
 
 /** Options of {@link jsonlCallback}. */
 export interface JsonlCallbackOptions {
@@ -19,6 +20,7 @@ export function jsonlCallback(options: JsonlCallbackOptions): Callback {
   if (!options || typeof options.path !== 'string' || options.path.length === 0 || options.path.includes('\0')) {
     throw new LlmCallbacksError('INVALID_OPTIONS', 'jsonlCallback({ path }): path must be the file to append events to.');
   }
+  checkOptionNames('jsonlCallback(options)', options, Object.keys({ path: true, name: true } satisfies Record<keyof JsonlCallbackOptions, true>));
   let stream: WriteStream | undefined;
   let failure: Error | undefined;
   const open = (): WriteStream => {

@@ -15,6 +15,7 @@ import type { CallEvent } from '../event.js';
 import { LlmCallbacksError, toError } from '../errors.js';
 import { readSegment, SegmentStore, type SegmentFile } from './segment-store.js';
 import type { FileHandle } from 'node:fs/promises';
+import { checkOptionNames } from '../option-names.js';
 
 /** One sealed spool segment handed to a batch sink. */
 export interface SpooledBatch {
@@ -167,6 +168,18 @@ export function durableCallback(callback: Callback, options: DurableCallbackOpti
   return durable;
 }
 
+const DURABLE_OPTION_NAMES = Object.keys({
+  directory: true,
+  segmentMaxEvents: true,
+  segmentMaxBytes: true,
+  segmentMaxAgeMs: true,
+  maxBytes: true,
+  concurrency: true,
+  retry: true,
+  shutdownTimeoutMs: true,
+  rescanIntervalMs: true,
+} satisfies Record<keyof DurableCallbackOptions, true>);
+
 function resolveOptions(callback: Callback, options: DurableCallbackOptions): Resolved {
   const where = `durableCallback(${typeof callback?.name === 'string' ? JSON.stringify(callback.name) : 'callback'})`;
   if (typeof callback !== 'object' || callback === null || (typeof callback.onSuccess !== 'function' && typeof callback.onFailure !== 'function')) {
@@ -175,6 +188,7 @@ function resolveOptions(callback: Callback, options: DurableCallbackOptions): Re
   if (!options || typeof options.directory !== 'string' || options.directory.trim() === '' || options.directory.includes('\0')) {
     throw new LlmCallbacksError('INVALID_OPTIONS', `${where}: options.directory must be the path of a local directory to spool events in.`);
   }
+  checkOptionNames(where, options, DURABLE_OPTION_NAMES);
   const positive = (value: unknown, fallback: number, name: string): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
