@@ -135,6 +135,13 @@ export interface DeliveryReport {
   complete: boolean;
   /** Events still queued or being handled, all callbacks together. */
   pending: number;
+  /**
+   * Reported calls that started and have not ended yet (a provider still answering, a stream not
+   * read to its end yet, or one abandoned half-read): their events come later, so this report does
+   * not cover them. A stream nobody finishes reading never ends: read it out, break out of it or
+   * abort it.
+   */
+  callsInFlight: number;
   /** Counters per callback (by canonical name). */
   callbacks: Record<string, CallbackStats>;
   /** The per-callback counters summed over the callbacks registered now. */
@@ -170,6 +177,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
   private readonly retired = new Set<CallbackQueue>();
   /** Events being assembled (a response body being read, say): flush waits for them. */
   private readonly building = new Set<Promise<unknown>>();
+  private openCalls = 0;
   private readonly reportedOnce = new Set<string>();
   private readonly audit: AuditStats = { disablingCalls: 0, refusedCalls: 0, ignoredCalls: 0, policyErrors: 0 };
   private readonly redactMessages: RedactMessages;
@@ -385,6 +393,20 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
     setImmediate(() => this.dispatch(event, targets, closed));
   }
 
+  /**
+   * For wrappers: marks a call as started; the returned function (idempotent) marks it ended. The
+   * count is reported as `callsInFlight` by stats(), flush() and shutdown().
+   */
+  openCall(): () => void {
+    this.openCalls += 1;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.openCalls -= 1;
+    };
+  }
+
   /** Keeps `flush()` waiting until `work` (an event being assembled) settles. */
   track(work: Promise<unknown>): void {
     this.building.add(work);
@@ -410,7 +432,7 @@ export class CallbackManager extends EventEmitter<CallbackManagerEvents> {
       pending += queue.size;
     }
     for (const queue of this.retired) pending += queue.size;
-    return { complete: pending === 0, pending, callbacks, totals, audit: { ...this.audit } };
+    return { complete: pending === 0, pending, callsInFlight: this.openCalls, callbacks, totals, audit: { ...this.audit } };
   }
 
   /**

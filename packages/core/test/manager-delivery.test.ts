@@ -902,6 +902,7 @@ describe('stats()', () => {
     expect(manager.stats()).toEqual({
       complete: true,
       pending: 0,
+      callsInFlight: 0,
       callbacks: {
         ok: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
         flaky: { delivered: 0, failed: 0, timedOut: 0, dropped: 0, pending: 0, disabled: 0, refused: 0, confirmed: 0 },
@@ -922,6 +923,7 @@ describe('stats()', () => {
     expect(manager.stats()).toEqual({
       complete: true,
       pending: 0,
+      callsInFlight: 0,
       callbacks: {
         ok: { delivered: 3, failed: 0, timedOut: 0, dropped: 1, pending: 0, disabled: 1, refused: 0, confirmed: 0 },
         flaky: { delivered: 2, failed: 1, timedOut: 0, dropped: 1, pending: 0, disabled: 1, refused: 0, confirmed: 0 },

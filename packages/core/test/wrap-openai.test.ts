@@ -337,6 +337,24 @@ describe('the wrapped client behaves like the unwrapped one', () => {
     expect(f.a.events).toHaveLength(2);
   });
 
+  it('flush() reports calls still in flight: a slow answer until it lands, a stream abandoned half-read for good', async () => {
+    const slow = f.client.chat.completions.create(chatBody('wait', 'slow'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await f.manager.flush()).callsInFlight).toBe(1);
+    await slow;
+    const stream = await f.client.chat.completions.create({ ...chatBody('half'), stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    const report = await f.manager.flush();
+    expect(report.callsInFlight).toBe(1);
+    expect(f.a.events).toHaveLength(1);
+    // Ending it (here: return(), as a for-await break does) reports it, and nothing is left in flight.
+    await iterator.return?.();
+    const after = await f.manager.flush();
+    expect(after.callsInFlight).toBe(0);
+    expect(f.a.events.map((e) => e.streamEnd)).toEqual([undefined, 'stopped']);
+  });
+
   it('streams stay openai Stream objects: controller, tee() and toReadableStream() work, one event each', async () => {
     const s1 = await f.client.chat.completions.create({ ...chatBody('tee me'), stream: true });
     expect(s1).toBeInstanceOf(Stream);

@@ -50,6 +50,8 @@ export class CallTracker {
   /** Set once the Stream's iterator exists: from then on the iterator reports the call. */
   private iteratorCreated = false;
   private unwatch: (() => void) | undefined;
+  /** Ends this call in the manager's callsInFlight count. */
+  private readonly closeCall: () => void;
   /** Set when the transport gave us the plain response's bytes: no clone needed then. */
   private bodyRead = false;
 
@@ -58,6 +60,7 @@ export class CallTracker {
     private readonly start: CallStart,
   ) {
     this.decision = manager.decide(start.disable, this.id);
+    this.closeCall = manager.openCall();
     this.secretsVersion = start.transport?.version ?? 0;
     if (start.transport) {
       this.unwatch = start.transport.watch(this.id, (response) => (this.stream ? this.watchRawBody(response) : this.watchPlainBody(response)));
@@ -343,6 +346,8 @@ export class CallTracker {
       this.manager.report(event);
     } catch (error) {
       this.internal('building the event', error);
+    } finally {
+      this.closeCall();
     }
   }
 
