@@ -35,8 +35,9 @@ export function checkNearMisses(where: string, value: object, known: Iterable<st
   for (const key of Object.keys(value)) {
     if (knownSet.has(key)) continue;
     const near = closest(key, names);
-    // Within one letter of the known name's length: `flushed` beside `flush` is a field of its own.
-    if (near && Math.abs(near.length - key.length) <= 1) {
+    // Within one letter of the known name's length, and not the known name extended (`names`,
+    // `flushed` and `requiredBy` are fields of their own; `requred` and `redactMessage` are typos).
+    if (near && Math.abs(near.length - key.length) <= 1 && !(key.length > near.length && key.toLowerCase().startsWith(near.toLowerCase()))) {
       throw new LlmCallbacksError(code, `${where}: unknown field ${JSON.stringify(key)}; did you mean ${JSON.stringify(near)}?`);
     }
   }

@@ -342,7 +342,7 @@ describe('manager options are checked as a whole', () => {
       /unknown option "tymeoutMs" \(did you mean "timeoutMs"\?\); the options are callbacks, /,
     );
     // Fields of its own that are not near a known name are fine on a callback object.
-    expect(() => defineCallback({ name: 'extra', onSuccess: noop, stats: () => 1, flushed: 0, client: {} } as never)).not.toThrow();
+    expect(() => defineCallback({ name: 'extra', onSuccess: noop, stats: () => 1, flushed: 0, names: [], client: {} } as never)).not.toThrow();
     // Every other options object of core refuses a misspelling too.
     expect(() => createCallbackManager({ handleSignals: { timeOutMs: 1 } } as never)).toThrow(
       /handleSignals: unknown option "timeOutMs" \(did you mean "timeoutMs"\?\)/,
