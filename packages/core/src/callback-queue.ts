@@ -71,6 +71,8 @@ export class CallbackQueue {
   private seq = 0;
   private settleWaiters: Array<{ mark: number; remaining: number; resolve: () => void }> = [];
   private readonly timeoutMs: number;
+  private readonly maxQueueSize: number;
+  private readonly overflow: OverflowPolicy;
 
   constructor(
     readonly callback: Callback,
@@ -78,6 +80,9 @@ export class CallbackQueue {
     private readonly reporter: QueueReporter,
   ) {
     this.timeoutMs = callback.timeoutMs ?? options.timeoutMs;
+    // A callback's own bound wins over the manager's (a compliance sink may want a deeper queue).
+    this.maxQueueSize = callback.maxQueueSize ?? options.maxQueueSize;
+    this.overflow = callback.overflow ?? options.overflow;
   }
 
   get size(): number {
@@ -85,8 +90,8 @@ export class CallbackQueue {
   }
 
   enqueue(event: CallEvent, hook: 'onSuccess' | 'onFailure'): void {
-    if (this.items.length - this.head >= this.options.maxQueueSize) {
-      if (this.options.overflow === 'drop-newest') {
+    if (this.items.length - this.head >= this.maxQueueSize) {
+      if (this.overflow === 'drop-newest') {
         this.drop(event, 'queue-full');
         return;
       }

@@ -52,6 +52,10 @@ export interface Callback {
   readonly required?: boolean;
   /** Longest time one hook call may take before it is reported as timed out (default: the manager's). */
   readonly timeoutMs?: number;
+  /** Events this callback's queue may hold before overflow (default: the manager's `maxQueueSize`). */
+  readonly maxQueueSize?: number;
+  /** Which event an overflow of this callback's queue drops (default: the manager's `overflow`). */
+  readonly overflow?: 'drop-oldest' | 'drop-newest';
   /** Redaction for this callback only; when unset, the manager's `redactMessages` applies. */
   readonly redactMessages?: RedactMessages;
 }
@@ -62,7 +66,19 @@ export type CallbackKind = 'success' | 'failure' | 'success_and_failure';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The fields a callback object may have that the manager reads. */
-const CALLBACK_FIELDS = ['name', 'onSuccess', 'onFailure', 'flush', 'shutdown', 'onRegister', 'required', 'timeoutMs', 'redactMessages'] as const;
+const CALLBACK_FIELDS = [
+  'name',
+  'onSuccess',
+  'onFailure',
+  'flush',
+  'shutdown',
+  'onRegister',
+  'required',
+  'timeoutMs',
+  'maxQueueSize',
+  'overflow',
+  'redactMessages',
+] as const;
 
 /** Checks a callback's shape and returns it unchanged; throws {@link LlmCallbacksError} when unusable. */
 export function defineCallback<C extends Callback>(callback: C): C {
@@ -111,6 +127,17 @@ export function assertCallback(value: unknown): asserts value is Callback {
   const timeout = cb['timeoutMs'];
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout))) {
     throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": timeoutMs must be a positive number of milliseconds, got ${String(timeout)}.`);
+  }
+  const maxQueueSize = cb['maxQueueSize'];
+  if (maxQueueSize !== undefined && (typeof maxQueueSize !== 'number' || !Number.isInteger(maxQueueSize) || maxQueueSize < 1)) {
+    throw new LlmCallbacksError(
+      'INVALID_CALLBACK',
+      `Callback "${name}": maxQueueSize must be a whole number of events, at least 1, got ${String(maxQueueSize)}.`,
+    );
+  }
+  const overflow = cb['overflow'];
+  if (overflow !== undefined && overflow !== 'drop-oldest' && overflow !== 'drop-newest') {
+    throw new LlmCallbacksError('INVALID_CALLBACK', `Callback "${name}": overflow must be 'drop-oldest' or 'drop-newest', got ${JSON.stringify(overflow)}.`);
   }
 }
 

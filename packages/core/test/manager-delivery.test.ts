@@ -878,6 +878,40 @@ describe('queue overflow', () => {
     expect(delivered.filter((d) => !d.startsWith('fast:'))).toEqual([ids[0], ids[1], ids[2]]);
     expect(report.callbacks['slow']).toMatchObject({ delivered: 3, dropped: 2, pending: 0 });
   });
+
+  it("a callback's own maxQueueSize and overflow win over the manager's", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const hold = async (): Promise<void> => gate;
+    const manager = createCallbackManager({
+      maxQueueSize: 2,
+      concurrency: 1,
+      overflow: 'drop-oldest',
+      callbacks: [
+        { name: 'deep', maxQueueSize: 10, onSuccess: hold },
+        { name: 'newest', maxQueueSize: 1, overflow: 'drop-newest', onSuccess: hold },
+        { name: 'default', onSuccess: hold },
+      ],
+    });
+    const { dropped } = listen(manager);
+    const events = Array.from({ length: 6 }, () => makeEvent());
+    for (const e of events) manager.report(e);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const ids = events.map((e) => e.id);
+    // 1 running + its queue: deep keeps 5 waiting, newest 1 (the next to arrive), default 2 (the latest).
+    expect(dropped.filter((d) => d.callback === 'deep')).toEqual([]);
+    expect(dropped.filter((d) => d.callback === 'newest').map((d) => d.eventId)).toEqual(ids.slice(2));
+    expect(dropped.filter((d) => d.callback === 'default').map((d) => d.eventId)).toEqual(ids.slice(1, 4));
+    release();
+    const report = await manager.flush();
+    expect(report.callbacks['deep']).toMatchObject({ delivered: 6, dropped: 0 });
+    expect(report.callbacks['newest']).toMatchObject({ delivered: 2, dropped: 4 });
+    expect(report.callbacks['default']).toMatchObject({ delivered: 3, dropped: 3 });
+    expect(() => createCallbackManager({ callbacks: [{ name: 'bad', maxQueueSize: 0, onSuccess: hold }] })).toThrow(/maxQueueSize must be a whole number/);
+    expect(() => createCallbackManager({ callbacks: [{ name: 'bad', overflow: 'drop-all' as never, onSuccess: hold }] })).toThrow(
+      /overflow must be 'drop-oldest' or 'drop-newest'/,
+    );
+  });
 });
 
 describe('stats()', () => {

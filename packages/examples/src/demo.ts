@@ -49,6 +49,8 @@ function observed(callback: Callback): Callback {
     name: callback.name,
     ...(callback.required !== undefined ? { required: callback.required } : {}),
     ...(callback.timeoutMs !== undefined ? { timeoutMs: callback.timeoutMs } : {}),
+    ...(callback.maxQueueSize !== undefined ? { maxQueueSize: callback.maxQueueSize } : {}),
+    ...(callback.overflow !== undefined ? { overflow: callback.overflow } : {}),
     ...(onSuccess ? { onSuccess: (e: CallEvent) => (note(callback.name, e), onSuccess.call(callback, e)) } : {}),
     ...(onFailure ? { onFailure: (e: CallEvent) => (note(callback.name, e), onFailure.call(callback, e)) } : {}),
     ...(flush ? { flush: () => flush.call(callback) } : {}),

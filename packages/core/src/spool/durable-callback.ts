@@ -150,6 +150,8 @@ export function durableCallback(callback: Callback, options: DurableCallbackOpti
     directory: options.directory,
     ...(callback.required === undefined ? {} : { required: callback.required }),
     ...(callback.timeoutMs === undefined ? {} : { timeoutMs: callback.timeoutMs }),
+    ...(callback.maxQueueSize === undefined ? {} : { maxQueueSize: callback.maxQueueSize }),
+    ...(callback.overflow === undefined ? {} : { overflow: callback.overflow }),
     ...(typeof callback.onSuccess === 'function' ? { onSuccess: hook } : {}),
     ...(typeof callback.onFailure === 'function' ? { onFailure: hook } : {}),
     flush: () => spool.flush(),

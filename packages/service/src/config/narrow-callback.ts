@@ -31,5 +31,7 @@ export function narrowCallback(callback: Callback, roles: ReadonlySet<Role>, loc
   if (callback.required !== undefined) view.required = callback.required;
   if (mustLock) view.required = true;
   if (callback.timeoutMs !== undefined) view.timeoutMs = callback.timeoutMs;
+  if (callback.maxQueueSize !== undefined) view.maxQueueSize = callback.maxQueueSize;
+  if (callback.overflow !== undefined) view.overflow = callback.overflow;
   return view;
 }
