@@ -214,10 +214,16 @@ export class UploadQueue {
     this.cutAll();
     const target = [...this.batches];
     if (target.length === 0) return;
+    // The backoff timers hold the process open while a flush is awaited, but for one retry cycle
+    // at most: with unlimited retries an outage would otherwise keep a process alive for good
+    // after its caller stopped waiting (the manager's flush has a deadline of its own).
     const release = this.hold();
+    const letGo = setTimeout(release, this.options.requestTimeoutMs + this.options.retry.maxDelayMs);
+    letGo.unref();
     try {
       await Promise.all(target.map((b) => b.settled));
     } finally {
+      clearTimeout(letGo);
       release();
     }
     this.throwIfLost(target, 'flush()');
