@@ -8,37 +8,30 @@
 export const REDACTED = '[REDACTED]';
 
 /**
- * Field names whose values are credentials wherever they appear (compared without case, '-' or
- * '_'). A bare `token` is not among them: chat logprobs carry a `token` field that is content.
+ * Credential field names, compared without case, '-' or '_': a name that ends with one of these
+ * (`openai_api_key`, `aws_session_token`, `Helicone-Auth`, `client_secret`, `x-api-token`) or is
+ * one of the exact names below. A bare `token` is not one: chat logprobs carry a `token` field
+ * that is content (but `hf_token`, `id_token`, `access_token` are credentials).
  */
-const SECRET_KEYS = new Set([
+const SECRET_SUFFIXES = [
   'apikey',
-  'xapikey',
+  'apitoken',
+  'apisecret',
   'authorization',
-  'proxyauthorization',
+  'auth',
   'password',
   'passwd',
   'secret',
-  'clientsecret',
   'secretkey',
-  'accesstoken',
-  'refreshtoken',
-  'idtoken',
   'privatekey',
-  'sessiontoken',
-  'awssecretaccesskey',
-  'secretaccesskey',
   'accesskey',
-  'apitoken',
-  'authtoken',
-  'bearertoken',
-  'xauthtoken',
   'subscriptionkey',
-  'ocpapimsubscriptionkey',
-  'xgoogapikey',
+  'credential',
+  'credentials',
   'cookie',
-  'setcookie',
-]);
+  'token',
+] as const;
+const SECRET_EXACT = new Set(['jwt', 'bearer', 'signature']);
 
 const MAX_DEPTH = 32;
 
@@ -49,17 +42,23 @@ const MAX_REMEMBERED_KEYS = 2048;
 export function isSecretKey(key: string): boolean {
   const known = keyVerdicts.get(key);
   if (known !== undefined) return known;
-  const verdict = SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
+  const normal = key.toLowerCase().replace(/[-_]/g, '');
+  const verdict = SECRET_EXACT.has(normal) || (normal !== 'token' && SECRET_SUFFIXES.some((suffix) => normal.endsWith(suffix)));
   // Bounded: arbitrary user keys (metadata, tool arguments) must not grow it without end.
   if (keyVerdicts.size < MAX_REMEMBERED_KEYS) keyVerdicts.set(key, verdict);
   return verdict;
 }
 
 /**
- * A JSON object key that isSecretKey() would match: the same names, any letter case, '-' or '_'
- * anywhere in them. Lets a JSON text be cleared of credential fields without parsing it.
+ * A JSON object key that isSecretKey() may match: one ending in a credential suffix (or one of the
+ * exact names), any letter case, '-' or '_' anywhere. It may say yes more often than isSecretKey
+ * (a bare "token"); then copy() decides. Lets a JSON text be cleared of credential fields without
+ * parsing it.
  */
-const SECRET_KEY_IN_JSON = new RegExp(`"[-_]*(?:${[...SECRET_KEYS].map((key) => key.split('').join('[-_]*')).join('|')})[-_]*"\\s*:`, 'i');
+const SECRET_KEY_IN_JSON = new RegExp(
+  `"[^"]*?(?:${[...SECRET_SUFFIXES, ...SECRET_EXACT].map((key) => key.split('').join('[-_]*')).join('|')})[-_]*"\\s*:`,
+  'i',
+);
 
 /** Secrets shorter than this are not searched inside strings: they would match ordinary text. */
 const MIN_SECRET_LENGTH = 8;

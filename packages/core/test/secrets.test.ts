@@ -54,8 +54,34 @@ describe('SecretScrubber.mayAffect', () => {
     );
   });
 
+  it('keeps content-like names: a bare token (logprobs), token counts, cache keys', () => {
+    for (const name of ['token', 'Token', 'max_tokens', 'prompt_tokens', 'cached_tokens', 'prompt_cache_key', 'author', 'access_key_id', 'content']) {
+      expect(isSecretKey(name), name).toBe(false);
+    }
+  });
+
   it('matches isSecretKey on every credential-looking name', () => {
-    for (const name of ['apikey', 'API_KEY', 'x-api-key', 'proxy-authorization', 'aws_secret_access_key', 'Session-Token', 'client_secret']) {
+    for (const name of [
+      'apikey',
+      'API_KEY',
+      'x-api-key',
+      'proxy-authorization',
+      'aws_secret_access_key',
+      'Session-Token',
+      'client_secret',
+      'openai_api_key',
+      'anthropic_api_key',
+      'aws_session_token',
+      'azure_ad_token',
+      'vertex_credentials',
+      'api_secret',
+      'hf_token',
+      'x-api-token',
+      'jwt',
+      'Helicone-Auth',
+      'cookie',
+      'Set-Cookie',
+    ]) {
       expect(isSecretKey(name), name).toBe(true);
       expect(scrubber.mayAffect(JSON.stringify({ [name]: 'v' })), name).toBe(true);
     }

@@ -23,6 +23,10 @@ export const SECRET_CANARIES = {
   bodyAuthToken: 'canary-authtoken-c9d0e1f2',
   bodyBearerToken: 'canary-bearer-0a1b2c3d',
   bodySecretAccessKey: 'canary-secretak-4e5f6a7b',
+  bodyProviderKey: 'canary-providerkey-8c9d0e1f',
+  bodySessionToken: 'canary-sessiontok-2a3b4c5d',
+  gatewayAuthHeader: 'canary-gatewayauth-6e7f8a9b',
+  secondCookie: 'canary-cookie2-0c1d2e3f',
 } as const;
 
 /** The canaries found in `text` (empty when it is clean). */
@@ -48,13 +52,13 @@ export async function makeCanaryCalls(providerUrl: string, manager: CallbackMana
     new OpenAI({
       apiKey: C.apiKey,
       baseURL: providerUrl,
-      defaultHeaders: { 'x-api-key': C.defaultHeader },
+      defaultHeaders: { 'x-api-key': C.defaultHeader, 'Helicone-Auth': `Bearer ${C.gatewayAuthHeader}` },
       defaultQuery: { key: C.defaultQuery },
       maxRetries: 0,
     }),
     manager,
   );
-  const headers = { 'api-key': C.customHeader, 'Ocp-Apim-Subscription-Key': C.subscriptionHeader, Cookie: `sid=${C.cookieHeader}` };
+  const headers = { 'api-key': C.customHeader, 'Ocp-Apim-Subscription-Key': C.subscriptionHeader, Cookie: `sid=${C.cookieHeader}; csrf=${C.secondCookie}` };
   const body = (model: string) =>
     ({
       model,
@@ -67,6 +71,8 @@ export async function makeCanaryCalls(providerUrl: string, manager: CallbackMana
         authToken: C.bodyAuthToken,
         bearer_token: C.bodyBearerToken,
         secret_access_key: C.bodySecretAccessKey,
+        openai_api_key: C.bodyProviderKey,
+        aws_session_token: C.bodySessionToken,
       },
     }) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
   const settle = (p: Promise<unknown>) =>

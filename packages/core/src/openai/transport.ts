@@ -15,8 +15,8 @@ export const CALL_HEADER = 'x-llm-callbacks-call';
 
 type Fetch = (input: unknown, init?: RequestInit) => Promise<Response>;
 
-/** Sees a reported call's raw response; may return a replacement (same status, headers, body). */
-export type ResponseWatcher = (response: Response) => Response;
+/** Sees a reported call's raw response (and the request's abort signal); may return a replacement (same status, headers, body). */
+export type ResponseWatcher = (response: Response, signal: AbortSignal | undefined) => Response;
 
 const MAX_SECRETS = 32;
 const TRANSPORT = Symbol.for('@llm-callbacks/core.transport');
@@ -54,11 +54,14 @@ export class Transport {
     const callId = headers.get(CALL_HEADER);
     for (const name of this.strip) headers.delete(name);
     headers.forEach((value, name) => {
-      if (isSecretKey(name)) this.learn(value);
+      if (!isSecretKey(name)) return;
+      this.learn(value);
+      // Each cookie's value too: a provider may echo one cookie without the others.
+      if (name === 'cookie') for (const pair of value.split(';')) this.learn(pair.slice(pair.indexOf('=') + 1).trim());
     });
     const response = await this.inner(input, headers === given ? init : { ...init, headers });
     const watcher = callId ? this.watchers.get(callId) : undefined;
-    return watcher ? watcher(response) : response;
+    return watcher ? watcher(response, init?.signal ?? undefined) : response;
   };
 
   private learn(value: string): void {
