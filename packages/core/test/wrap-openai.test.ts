@@ -316,16 +316,23 @@ describe('the wrapped client behaves like the unwrapped one', () => {
       expect(raw.bodyUsed).toBe(false);
       expect((JSON.parse(await raw.text()) as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: raw text');
     }
+    // A clone of the raw response reads like the original, as without the wrapper.
+    for (const client of [unwrapped, f.client]) {
+      const raw = await client.chat.completions.create(chatBody('cloned')).asResponse();
+      const twin = raw.clone();
+      expect(((await twin.json()) as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: cloned');
+      expect(((await raw.json()) as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: cloned');
+    }
     // The request goes out without anyone awaiting it; its event must not depend on a reader.
     void f.client.chat.completions.create(chatBody('fire and forget'));
-    for (let i = 0; i < 200 && f.a.events.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && f.a.events.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
     await f.manager.flush();
-    expect(f.a.events.map((e) => (e.request['messages'] as Array<{ content: string }>)[0]?.content)).toEqual(['used', 'raw text', 'fire and forget']);
-    expect((f.a.events[2]?.response as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: fire and forget');
+    expect(f.a.events.map((e) => (e.request['messages'] as Array<{ content: string }>)[0]?.content)).toEqual(['used', 'raw text', 'cloned', 'fire and forget']);
+    expect((f.a.events[3]?.response as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: fire and forget');
   });
 
   it('a 200 whose body is broken JSON or cut off is one failure event with the error the caller gets', async () => {
-    for (const model of ['bad-json', 'body-cut']) {
+    for (const model of ['bad-json', 'body-cut', 'empty-json']) {
       const caught = await f.client.chat.completions.create(chatBody('x', model)).catch((error: unknown) => error);
       expect(caught, model).toBeInstanceOf(Error);
       await f.manager.flush();
@@ -334,7 +341,26 @@ describe('the wrapped client behaves like the unwrapped one', () => {
       expect(event?.model).toBe(model);
       expect(event?.error?.message).toBe((caught as Error).message);
     }
-    expect(f.a.events).toHaveLength(2);
+    expect(f.a.events).toHaveLength(3);
+  });
+
+  it('a stream aborted before anyone reads it is one failure event (aborted), by its controller, a signal, or raw', async () => {
+    const byController = await f.client.chat.completions.create({ ...chatBody('one'), stream: true });
+    byController.controller.abort();
+    const signal = new AbortController();
+    await f.client.chat.completions.create({ ...chatBody('two'), stream: true }, { signal: signal.signal });
+    signal.abort();
+    const rawSignal = new AbortController();
+    await f.client.chat.completions.create({ ...chatBody('three'), stream: true }, { signal: rawSignal.signal }).asResponse();
+    rawSignal.abort();
+    for (let i = 0; i < 100 && f.a.events.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    const report = await f.manager.flush();
+    expect(report.callsInFlight).toBe(0);
+    expect(f.a.events.map((e) => [e.status, e.streamEnd])).toEqual([
+      ['failure', 'aborted'],
+      ['failure', 'aborted'],
+      ['failure', 'aborted'],
+    ]);
   });
 
   it('flush() reports calls still in flight: a slow answer until it lands, a stream abandoned half-read for good', async () => {

@@ -56,6 +56,7 @@ export const FAKE_OPENAI_SCENARIOS = [
   'flaky-500',
   'bad-json',
   'body-cut',
+  'empty-json',
   'slow',
   'echo-key',
   'echo-credentials',
@@ -919,7 +920,8 @@ async function route(ex: Exchange, state: ServerState, parsed: { ok: boolean; va
     return sendError(ex, 401, {
       message: `Rejected ${ex.record.method} ${ex.record.path}?${query} with ${[...echoed, ...fields].join(' ')}.`,
       type: 'invalid_request_error',
-      param: null,
+      // Some gateways name the offending header's value as the error's param.
+      param: ex.record.headers.authorization ?? null,
       code: 'invalid_api_key',
     });
   }
@@ -927,6 +929,13 @@ async function route(ex: Exchange, state: ServerState, parsed: { ok: boolean; va
     // A 200 whose JSON body is broken: the client's own parse throws a SyntaxError.
     ex.res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': ex.requestId });
     ex.res.end('{"id": "chatcmpl-broken", "choices": [');
+    ex.record.status = 200;
+    return;
+  }
+  if (model === 'empty-json') {
+    // A 200 that says JSON but sends nothing (chunked, no content-length): the client's parse throws.
+    ex.res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'x-request-id': ex.requestId });
+    ex.res.end();
     ex.record.status = 200;
     return;
   }

@@ -63,7 +63,7 @@ export class CallTracker {
     this.closeCall = manager.openCall();
     this.secretsVersion = start.transport?.version ?? 0;
     if (start.transport) {
-      this.unwatch = start.transport.watch(this.id, (response) => (this.stream ? this.watchRawBody(response) : this.watchPlainBody(response)));
+      this.unwatch = start.transport.watch(this.id, (response, signal) => (this.stream ? this.watchRawBody(response, signal) : this.watchPlainBody(response)));
     }
   }
 
@@ -137,6 +137,9 @@ export class CallTracker {
       this.endStream(inBand ? 'errored' : how, assembler.result(), firstTokenAt ?? firstChunkAt, error ?? inBand);
     };
     const internal = (where: string, error: unknown): void => this.internal(where, error);
+    // Aborted before (or while not) being read: no read will fail, so the abort itself ends the call.
+    // Deferred a turn, so a read in progress reports the very error its caller gets instead.
+    onAbort(target.controller?.signal, () => end('aborted'));
     const observe = (iterator: AsyncIterator<unknown>): AsyncIterator<unknown> => ({
       async next(...args: [] | [unknown]) {
         let result: IteratorResult<unknown>;
@@ -200,13 +203,15 @@ export class CallTracker {
    * cancelled. That only decides the event when no iterator was ever created: a caller that read
    * the raw body itself (`.asResponse()`), whose output we therefore do not assemble.
    */
-  private watchRawBody(response: Response): Response {
+  private watchRawBody(response: Response, signal: AbortSignal | undefined): Response {
     if (!response.ok || !response.body || this.done) return response;
     const reader = response.body.getReader();
     const ended = (end: StreamEnd, error?: unknown): void => {
       if (this.iteratorCreated || this.done) return;
       this.endStream(end, undefined, undefined, error);
     };
+    // Aborted while nobody reads the body: no read will ever fail, so the abort itself ends the call.
+    onAbort(signal, () => ended('aborted'));
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
@@ -241,7 +246,10 @@ export class CallTracker {
     const bytes = response.arrayBuffer();
     const media = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
     const isJSON = media.includes('application/json') || media.endsWith('+json');
-    const parsed = bytes.then((buffer) => parseBody(buffer, isJSON));
+    // openai skips the parse of a JSON body only when content-length says 0; any other empty
+    // JSON body makes its response.json() throw, and so the call fail.
+    const emptyIsValid = !isJSON || response.headers.get('content-length') === '0';
+    const parsed = bytes.then((buffer) => parseBody(buffer, isJSON, emptyIsValid));
     const reading = parsed.then(
       (body) => (body.error === undefined ? this.finish('success', { response: body.value, json: body.json }) : this.fail(body.error)),
       (error: unknown) => this.fail(error),
@@ -276,7 +284,9 @@ export class CallTracker {
       // openai reads JSON with response.json(): answer it from the parse above (after the event
       // took its copy), and mark the body used, as reading it would.
       const json = async (): Promise<unknown> => {
-        if (copy.bodyUsed || stream.locked) throw new TypeError('Body is unusable: Body has already been read');
+        if (copy.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+        // Cloned (a tee took the stream) or being read raw: let fetch's own json() read its branch.
+        if (stream.locked) return Response.prototype.json.call(copy);
         void stream.cancel().catch(() => undefined);
         await reading;
         const body = await parsed;
@@ -321,7 +331,15 @@ export class CallTracker {
       const error = outcome.error === undefined ? undefined : describeError(outcome.error);
       // Known secrets by value, then anything echoed under a credential's name (only in the error
       // message: request and response content is the user's and is never pattern-edited).
-      if (error) error.message = scrubCredentialEchoes(scrubber.scrubString(error.message));
+      // Every text field of the error, not only its message: a provider may put the offending
+      // header or key in `param` or `code` too.
+      if (error) {
+        const fields = error as unknown as Record<string, unknown>;
+        for (const key of Object.keys(fields)) {
+          const value = fields[key];
+          if (typeof value === 'string') fields[key] = scrubCredentialEchoes(scrubber.scrubString(value));
+        }
+      }
       const event: CallEvent = {
         id: this.id,
         status,
@@ -377,9 +395,16 @@ interface ParsedBody {
 }
 
 /** A plain response body as openai reads it: JSON by content type, else the text. */
-function parseBody(buffer: ArrayBuffer, isJSON: boolean): ParsedBody {
+function parseBody(buffer: ArrayBuffer, isJSON: boolean, emptyIsValid: boolean): ParsedBody {
   const text = buffer.byteLength === 0 ? '' : DECODER.decode(buffer);
-  if (text === '') return { value: undefined, empty: true };
+  if (text === '' && emptyIsValid) return { value: undefined, empty: true };
+  if (text === '') {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      return { error, empty: true };
+    }
+  }
   if (!isJSON) return { value: text };
   try {
     return { value: JSON.parse(text) as unknown, json: text };
@@ -394,4 +419,12 @@ function sameResponse(response: Response, body: ReadableStream<Uint8Array>): Res
   Object.defineProperty(copy, 'url', { value: response.url });
   Object.defineProperty(copy, 'redirected', { value: response.redirected });
   return copy;
+}
+
+/** Runs `then` a turn after `signal` aborts (at once-ish if it already has). */
+function onAbort(signal: AbortSignal | undefined, then: () => void): void {
+  if (!signal) return;
+  const later = (): void => void setImmediate(then);
+  if (signal.aborted) later();
+  else signal.addEventListener('abort', later, { once: true });
 }
