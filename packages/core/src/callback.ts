@@ -65,20 +65,17 @@ export type CallbackKind = 'success' | 'failure' | 'success_and_failure';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** The fields a callback object may have that the manager reads. */
-const CALLBACK_FIELDS = [
-  'name',
-  'onSuccess',
-  'onFailure',
-  'flush',
-  'shutdown',
-  'onRegister',
-  'required',
-  'timeoutMs',
-  'maxQueueSize',
-  'overflow',
-  'redactMessages',
-] as const;
+/** Fields whose misspelling would silently drop a lock, a redaction or a hook: near misses are refused. */
+const GUARDED_FIELDS = ['required', 'redactMessages', 'onSuccess', 'onFailure'] as const;
+/** Names people reach for instead of a guarded field. */
+const FIELD_ALIASES: Readonly<Record<string, string>> = {
+  isRequired: 'required',
+  redact: 'redactMessages',
+  redactContent: 'redactMessages',
+  redactedMessages: 'redactMessages',
+  onError: 'onFailure',
+  onFail: 'onFailure',
+};
 
 /** Checks a callback's shape and returns it unchanged; throws {@link LlmCallbacksError} when unusable. */
 export function defineCallback<C extends Callback>(callback: C): C {
@@ -107,7 +104,7 @@ export function assertCallback(value: unknown): asserts value is Callback {
     }
   }
   // A misspelt `required` would leave a compliance callback switchable: refuse near misses.
-  checkNearMisses(`Callback "${name}"`, cb, CALLBACK_FIELDS, 'INVALID_CALLBACK');
+  checkNearMisses(`Callback "${name}"`, cb, GUARDED_FIELDS, FIELD_ALIASES, 'INVALID_CALLBACK');
   if (typeof cb['onSuccess'] !== 'function' && typeof cb['onFailure'] !== 'function') {
     throw new LlmCallbacksError(
       'INVALID_CALLBACK',

@@ -26,19 +26,26 @@ export function checkOptionNames(where: string, options: object, known: Iterable
 }
 
 /**
- * For objects that may carry fields of their own (a callback object, a class instance): only the
- * keys that look like a misspelling of a known name (`requred`, `timeOutMs`, `onSucess`) are refused.
+ * For objects that may carry fields of their own (a callback object, a class instance): only keys
+ * that look like a misspelling of one of the `guarded` names (`requred`, `requiredd`, `onSucess`)
+ * or are a known stand-in for one (`isRequired`, `redact`) are refused. Kept to the few names
+ * whose silent loss is unsafe, so that ordinary fields (`rate`, `names`, `timeouts`) never are.
  */
-export function checkNearMisses(where: string, value: object, known: Iterable<string>, code: LlmCallbacksErrorCode = 'INVALID_OPTIONS'): void {
-  const names = [...known];
+export function checkNearMisses(
+  where: string,
+  value: object,
+  guarded: Iterable<string>,
+  aliases: Readonly<Record<string, string>> = {},
+  code: LlmCallbacksErrorCode = 'INVALID_OPTIONS',
+): void {
+  const names = [...guarded];
   const knownSet = new Set(names);
   for (const key of Object.keys(value)) {
     if (knownSet.has(key)) continue;
-    const near = closest(key, names);
-    // Within one letter of the known name's length, and not the known name extended (`names`,
-    // `flushed` and `requiredBy` are fields of their own; `requred` and `redactMessage` are typos).
-    if (near && Math.abs(near.length - key.length) <= 1 && !(key.length > near.length && key.toLowerCase().startsWith(near.toLowerCase()))) {
-      throw new LlmCallbacksError(code, `${where}: unknown field ${JSON.stringify(key)}; did you mean ${JSON.stringify(near)}?`);
+    const meant = Object.prototype.hasOwnProperty.call(aliases, key) ? aliases[key] : closest(key, names);
+    // Within one letter of the guarded name's length: `requiredBy` beside `required` is a field of its own.
+    if (meant !== undefined && (aliases[key] === meant || Math.abs(meant.length - key.length) <= 1)) {
+      throw new LlmCallbacksError(code, `${where}: unknown field ${JSON.stringify(key)}; did you mean ${JSON.stringify(meant)}?`);
     }
   }
 }

@@ -134,7 +134,9 @@ describe('invalid callbacks', () => {
     ['no hook at all', { name: 'nohook' }, /neither onSuccess nor onFailure.*implement at least one/],
     ['a misspelt lock', { name: 'audit', onSuccess: noop, requred: true }, /Callback "audit": unknown field "requred"; did you mean "required"\?/],
     ['a misspelt hook', { name: 'audit', onSucess: noop, onFailure: noop }, /unknown field "onSucess"; did you mean "onSuccess"\?/],
-    ['a misspelt timeout', { name: 'audit', onSuccess: noop, timeOutMs: 5 }, /did you mean "timeoutMs"\?/],
+    ['a lock with a letter too many', { name: 'audit', onSuccess: noop, requiredd: true }, /unknown field "requiredd"; did you mean "required"\?/],
+    ['a stand-in for the lock', { name: 'audit', onSuccess: noop, isRequired: true }, /unknown field "isRequired"; did you mean "required"\?/],
+    ['a stand-in for redaction', { name: 'audit', onSuccess: noop, redact: true }, /unknown field "redact"; did you mean "redactMessages"\?/],
     ['only flush/shutdown', { name: 'lifecycle-only', flush: noop, shutdown: noop }, /implement at least one hook/],
     ['an empty name', { name: '', onSuccess: noop }, /name "" is not valid: use 1-64 letters/],
     ['a name with a comma', { name: 'a,b', onSuccess: noop }, /"a,b" is not valid.*may not contain commas/],
@@ -342,7 +344,23 @@ describe('manager options are checked as a whole', () => {
       /unknown option "tymeoutMs" \(did you mean "timeoutMs"\?\); the options are callbacks, /,
     );
     // Fields of its own that are not near a known name are fine on a callback object.
-    expect(() => defineCallback({ name: 'extra', onSuccess: noop, stats: () => 1, flushed: 0, names: [], client: {} } as never)).not.toThrow();
+    for (const field of [
+      'stats',
+      'flushed',
+      'names',
+      'client',
+      'rate',
+      'node',
+      'time',
+      'timeouts',
+      'timeoutId',
+      'unregister',
+      '_name',
+      '_flush',
+      'requiredBy',
+    ]) {
+      expect(() => defineCallback({ name: 'extra', onSuccess: noop, [field]: 1 } as never), field).not.toThrow();
+    }
     // Every other options object of core refuses a misspelling too.
     expect(() => createCallbackManager({ handleSignals: { timeOutMs: 1 } } as never)).toThrow(
       /handleSignals: unknown option "timeOutMs" \(did you mean "timeoutMs"\?\)/,
@@ -353,6 +371,9 @@ describe('manager options are checked as a whole', () => {
     expect(() => consoleCallback({ writer: noop } as never)).toThrow(/consoleCallback\(options\): unknown option "writer" \(did you mean "write"\?\)/);
     expect(() => withCallbackContext({ disableCallback: 'a' } as never, noop)).toThrow(
       /unknown option "disableCallback" \(did you mean "disableCallbacks"\?\)/,
+    );
+    expect(() => durableCallback(defineCallback({ name: 'd', onSuccess: noop }), { directory: '/tmp/spool-x', retry: { baseDelay: 5 } } as never)).toThrow(
+      /options\.retry: unknown option "baseDelay" \(did you mean "baseDelayMs"\?\)/,
     );
     expect(() => durableCallback(defineCallback({ name: 'd', onSuccess: noop }), { directory: '/tmp/spool-x', maxbytes: 5 } as never)).toThrow(
       /unknown option "maxbytes" \(did you mean "maxBytes"\?\)/,

@@ -268,6 +268,12 @@ export function resolveS3Options(options: S3CallbackOptions = {}): ResolvedS3Opt
   }
 
   const retry = options.retry ?? {};
+  if (typeof retry !== 'object' || retry === null) fail(`retry must be an object like { maxAttempts, baseDelayMs, maxDelayMs }, got ${JSON.stringify(retry)}.`);
+  checkOptionNames(
+    's3Callback(options.retry)',
+    retry,
+    Object.keys({ maxAttempts: true, baseDelayMs: true, maxDelayMs: true } satisfies Record<keyof S3RetryOptions, true>),
+  );
   const resolvedRetry = {
     maxAttempts:
       retry.maxAttempts === Number.POSITIVE_INFINITY ? retry.maxAttempts : positiveInt(retry.maxAttempts, S3_DEFAULTS.retry.maxAttempts, 'retry.maxAttempts'),

@@ -64,6 +64,10 @@ describe('options', () => {
       /s3Callback\(options\): unknown option "requred" \(did you mean "required"\?\)/,
     );
     expect(() => resolveS3Options({ bucket: 'logs', batchsize: 5 } as never)).toThrow(/did you mean "batchSize"/);
+    // Nested too: a misspelt retry limit must not leave retries unlimited.
+    expect(() => resolveS3Options({ bucket: 'logs', retry: { maxAttempt: 3 } } as never)).toThrow(
+      /options\.retry\): unknown option "maxAttempt" \(did you mean "maxAttempts"\?\)/,
+    );
   });
 
   it('redactMessages is the option; the former redactContent still works as a deprecated alias', () => {

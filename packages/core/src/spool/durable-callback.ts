@@ -191,6 +191,12 @@ function resolveOptions(callback: Callback, options: DurableCallbackOptions): Re
     throw new LlmCallbacksError('INVALID_OPTIONS', `${where}: options.directory must be the path of a local directory to spool events in.`);
   }
   checkOptionNames(where, options, DURABLE_OPTION_NAMES);
+  if (options.retry !== undefined) {
+    if (typeof options.retry !== 'object' || options.retry === null) {
+      throw new LlmCallbacksError('INVALID_OPTIONS', `${where}: options.retry must be an object like { baseDelayMs, maxDelayMs }.`);
+    }
+    checkOptionNames(`${where} options.retry`, options.retry, ['baseDelayMs', 'maxDelayMs']);
+  }
   const positive = (value: unknown, fallback: number, name: string): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
