@@ -331,15 +331,19 @@ describe('the wrapped client behaves like the unwrapped one', () => {
     expect((f.a.events[3]?.response as OpenAI.Chat.ChatCompletion).choices[0]?.message.content).toBe('Echo: fire and forget');
   });
 
-  it('a 200 whose body is broken JSON or cut off is one failure event with the error the caller gets', async () => {
+  it('a 200 whose body is broken JSON, cut off or empty is one event with the outcome the caller gets', async () => {
     for (const model of ['bad-json', 'body-cut', 'empty-json']) {
-      const caught = await f.client.chat.completions.create(chatBody('x', model)).catch((error: unknown) => error);
-      expect(caught, model).toBeInstanceOf(Error);
+      const caught = await f.client.chat.completions.create(chatBody('x', model)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      // broken and cut-off bodies fail in every openai; an empty one fails in openai 6, not in 7
+      if (model !== 'empty-json') expect(caught, model).toBeInstanceOf(Error);
       await f.manager.flush();
       const event = f.a.events.at(-1);
-      expect(event?.status, model).toBe('failure');
       expect(event?.model).toBe(model);
-      expect(event?.error?.message).toBe((caught as Error).message);
+      expect(event?.status, model).toBe(caught === undefined ? 'success' : 'failure');
+      if (caught !== undefined) expect(event?.error?.message).toBe((caught as Error).message);
     }
     expect(f.a.events).toHaveLength(3);
   });

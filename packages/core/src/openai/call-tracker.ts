@@ -50,6 +50,8 @@ export class CallTracker {
   /** Set once the Stream's iterator exists: from then on the iterator reports the call. */
   private iteratorCreated = false;
   private unwatch: (() => void) | undefined;
+  /** openai's promise for this call, for the one case its own parse decides the outcome. */
+  private apiPromise: PromiseLike<unknown> | undefined;
   /** Ends this call in the manager's callsInFlight count. */
   private readonly closeCall: () => void;
   /** Set when the transport gave us the plain response's bytes: no clone needed then. */
@@ -73,6 +75,7 @@ export class CallTracker {
 
   /** Starts watching openai's APIPromise. Never changes what the caller sees. */
   watch(apiPromise: PromiseLike<unknown>): void {
+    this.apiPromise = apiPromise;
     const responsePromise = (apiPromise as { responsePromise?: unknown }).responsePromise;
     const raw: Promise<ResponseProps> | undefined = responsePromise instanceof Promise ? (responsePromise as Promise<ResponseProps>) : undefined;
     if (raw) {
@@ -251,7 +254,20 @@ export class CallTracker {
     const emptyIsValid = !isJSON || response.headers.get('content-length') === '0';
     const parsed = bytes.then((buffer) => parseBody(buffer, isJSON, emptyIsValid));
     const reading = parsed.then(
-      (body) => (body.error === undefined ? this.finish('success', { response: body.value, json: body.json }) : this.fail(body.error)),
+      (body) => {
+        // An empty JSON body: openai versions differ (6 throws in its parse, 7 answers undefined),
+        // so the caller's own outcome decides, as openai's promise settles.
+        if (body.empty && isJSON && this.apiPromise) {
+          const settled = Promise.resolve(this.apiPromise).then(
+            () => this.succeed(undefined),
+            (error: unknown) => this.fail(error),
+          );
+          this.manager.track(settled);
+          return;
+        }
+        if (body.error === undefined) this.finish('success', { response: body.value, json: body.json });
+        else this.fail(body.error);
+      },
       (error: unknown) => this.fail(error),
     );
     this.manager.track(reading);
