@@ -249,10 +249,7 @@ export class CallTracker {
     const bytes = response.arrayBuffer();
     const media = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
     const isJSON = media.includes('application/json') || media.endsWith('+json');
-    // openai skips the parse of a JSON body only when content-length says 0; any other empty
-    // JSON body makes its response.json() throw, and so the call fail.
-    const emptyIsValid = !isJSON || response.headers.get('content-length') === '0';
-    const parsed = bytes.then((buffer) => parseBody(buffer, isJSON, emptyIsValid));
+    const parsed = bytes.then((buffer) => parseBody(buffer, isJSON));
     const reading = parsed.then(
       (body) => {
         // An empty JSON body: openai versions differ (6 throws in its parse, 7 answers undefined),
@@ -407,20 +404,15 @@ interface ParsedBody {
   json?: string;
   /** What openai's own response.json() would throw at the caller (a SyntaxError). */
   error?: unknown;
+  /** No bytes at all. */
   empty?: boolean;
 }
 
 /** A plain response body as openai reads it: JSON by content type, else the text. */
-function parseBody(buffer: ArrayBuffer, isJSON: boolean, emptyIsValid: boolean): ParsedBody {
+function parseBody(buffer: ArrayBuffer, isJSON: boolean): ParsedBody {
   const text = buffer.byteLength === 0 ? '' : DECODER.decode(buffer);
-  if (text === '' && emptyIsValid) return { value: undefined, empty: true };
-  if (text === '') {
-    try {
-      JSON.parse(text);
-    } catch (error) {
-      return { error, empty: true };
-    }
-  }
+  // Empty: openai decides what that means (see watchPlainBody); fetch's json() would throw on it.
+  if (text === '') return { value: undefined, empty: true };
   if (!isJSON) return { value: text };
   try {
     return { value: JSON.parse(text) as unknown, json: text };
